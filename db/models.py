@@ -296,6 +296,8 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
+    # e.g. "unclaimed:42:1": scheduling the same follow-up twice is a no-op
+    key: Mapped[str] = mapped_column(String(120), unique=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(BigInteger)
     due_at: Mapped[datetime]

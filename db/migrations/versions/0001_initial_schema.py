@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:43:21.236241
+Create Date: 2026-11-27 12:46:23.112253
 """
 
 from collections.abc import Sequence
@@ -229,6 +229,7 @@ def upgrade() -> None:
         "reminders",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("recipient_id", sa.BigInteger(), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
@@ -260,6 +261,7 @@ def upgrade() -> None:
             ["ticket_id"], ["tickets.id"], name=op.f("fk_reminders_ticket_id_tickets")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
+        sa.UniqueConstraint("key", name=op.f("uq_reminders_key")),
     )
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.create_index("ix_reminders_status_due", ["status", "due_at"], unique=False)
