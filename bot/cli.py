@@ -1,0 +1,152 @@
+"""The `ipdesk` command line. Heavy imports stay inside each command so `ask` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _questions(given: Sequence[str]) -> Iterable[str]:
+    if given:
+        yield " ".join(given)
+        return
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if line.strip():
+            yield line
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge import build_engine
+
+    engine = build_engine(settings)
+    out = sys.stdout
+    for text in _questions(args.question):
+        decision = engine.triage(text)
+        if args.json:
+            out.write(json.dumps(decision.to_json_dict(), ensure_ascii=False) + "\n")
+            continue
+        out.write(f"❓ {text}\n")
+        out.write(
+            f"   lang={decision.lang} category={decision.category} action={decision.action} "
+            f"faq={decision.faq_id} score={decision.score:.1f}\n"
+        )
+        if decision.answer:
+            out.write("\n" + decision.answer.strip() + "\n")
+        elif decision.suggestions:
+            out.write("   did you mean: " + ", ".join(c.faq_id for c in decision.suggestions))
+            out.write("\n")
+        out.write("\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge import build_engine
+    from faq.evaluate import evaluate, format_report, load_eval_items
+
+    engine = build_engine(settings)
+    report = evaluate(engine, load_eval_items(Path(args.file)))
+    print(format_report(report, failures=args.failures))
+    return 0
+
+
+def cmd_faq_check(args: argparse.Namespace, settings: Settings) -> int:
+    from faq.loader import check_knowledge_base
+
+    directory = Path(args.dir) if args.dir else None
+    problems = check_knowledge_base(directory)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    from faq.loader import load_knowledge_base
+
+    kb = load_knowledge_base(directory)
+    print(f"OK: {len(kb)} entries.")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from db.migrate import main as upgrade
+
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import run
+
+    return run(settings)
+
+
+def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.shell import main as shell
+
+    return shell(settings, as_user=args.user, lang=args.lang)
+
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ipdesk", description="Member-enquiry bot of an IP protection association."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer questions with the knowledge base")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("question", nargs="*", help="the question (else one per line on stdin)")
+    ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="score a labelled JSONL file")
+    ev.add_argument("file")
+    ev.add_argument("--failures", action="store_true", help="list the misses")
+    ev.set_defaults(func=cmd_eval)
+
+    faq = sub.add_parser("faq", help="knowledge base tools")
+    faq_sub = faq.add_subparsers(dest="faq_command", required=True)
+    check = faq_sub.add_parser("check", help="validate the knowledge base files")
+    check.add_argument("--dir", help="directory of YAML files (default: the shipped one)")
+    check.set_defaults(func=cmd_faq_check)
+
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    sub.add_parser("run", help="run the bot (long polling, or webhook)").set_defaults(func=cmd_run)
+
+    shell = sub.add_parser("shell", help="chat with the bot in this terminal (local emulator)")
+    shell.add_argument("--user", type=int, default=10001, help="Telegram user id to play")
+    shell.add_argument("--lang", default="zh", help="the played user's Telegram language")
+    shell.set_defaults(func=cmd_shell)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"ipdesk: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    func: Command = args.func
+    try:
+        return func(args, settings)
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

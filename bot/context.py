@@ -1,0 +1,59 @@
+"""The typed context handlers receive: services reach handlers here, never through globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.i18n import Catalog
+from bot.services.flood import FloodGuard
+from bot.services.members import MemberService
+from bot.services.questions import QuestionLog
+from bot.services.tickets import TicketService
+from bot.settings import Settings
+from db.session import SessionFactory
+from faq.engine import TriageEngine
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    engine: TriageEngine
+    db: AsyncEngine
+    sessions: SessionFactory
+    catalog: Catalog
+    members: MemberService
+    questions: QuestionLog
+    tickets: TicketService
+    flood: FloodGuard
+
+
+class BotData:
+    """bot_data as a typed object; PTB creates it empty, build_application fills it."""
+
+    __slots__ = ("_services",)
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    def attach(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are not attached; use bot.app.build_application")
+        return self._services
+
+
+class Context(CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]):
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+
+IpdeskApp = Application[
+    ExtBot[None], Context, dict[object, object], dict[object, object], BotData, JobQueue[Context]
+]

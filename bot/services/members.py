@@ -1,0 +1,122 @@
+"""Telegram users as members: first contact, language preference, dialogue state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import DEFAULT_LANG, normalise_lang
+from db.models import Role, User
+from db.session import SessionFactory
+from faq.models import Lang
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What handlers need to know about the user behind an update."""
+
+    id: int
+    lang: Lang
+    role: Role
+    chosen_lang: Lang | None
+    dialog_state: str | None
+    dialog_data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramIdentity:
+    id: int
+    first_name: str
+    username: str | None
+    language_code: str | None
+
+
+def preferred_lang(user: User) -> Lang:
+    """The member's choice, else the language of their last message, else Telegram's."""
+    for value in (user.lang, user.detected_lang, normalise_lang(user.telegram_lang)):
+        lang = normalise_lang(value)
+        if lang is not None:
+            return lang
+    return DEFAULT_LANG
+
+
+def _profile(user: User) -> Profile:
+    return Profile(
+        id=user.id,
+        lang=preferred_lang(user),
+        role=user.role,
+        chosen_lang=normalise_lang(user.lang),
+        dialog_state=user.dialog_state,
+        dialog_data=dict(user.dialog_data or {}),
+    )
+
+
+async def upsert_user(session: AsyncSession, who: TelegramIdentity) -> User:
+    user = await session.get(User, who.id)
+    if user is None:
+        user = User(
+            id=who.id,
+            first_name=who.first_name[:255],
+            username=who.username,
+            telegram_lang=who.language_code,
+        )
+        session.add(user)
+        await session.flush()
+        return user
+    if (user.first_name, user.username, user.telegram_lang) != (
+        who.first_name[:255],
+        who.username,
+        who.language_code,
+    ):
+        user.first_name = who.first_name[:255]
+        user.username = who.username
+        user.telegram_lang = who.language_code
+    if user.blocked_bot_at is not None:
+        user.blocked_bot_at = None  # they are talking to us again
+    return user
+
+
+class MemberService:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def touch(self, who: TelegramIdentity, detected: Lang | None = None) -> Profile:
+        """Record that this user is talking to us; remember the language they wrote in."""
+        async with self._sessions() as s, s.begin():
+            user = await upsert_user(s, who)
+            if detected is not None and user.detected_lang != detected:
+                user.detected_lang = detected
+            return _profile(user)
+
+    async def choose_lang(self, who: TelegramIdentity, lang: Lang) -> Profile:
+        async with self._sessions() as s, s.begin():
+            user = await upsert_user(s, who)
+            user.lang = lang
+            user.detected_lang = lang
+            return _profile(user)
+
+    async def set_dialog(
+        self, user_id: int, state: str | None, data: dict[str, Any] | None = None
+    ) -> None:
+        async with self._sessions() as s, s.begin():
+            user = await s.get(User, user_id)
+            if user is not None:
+                user.dialog_state = state
+                user.dialog_data = dict(data or {})
+
+    async def lang_of(self, user_id: int, telegram_lang: str | None = None) -> Lang:
+        """Read-only language lookup (for notices that must not touch the user row)."""
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+        if user is not None:
+            return preferred_lang(user)
+        return normalise_lang(telegram_lang) or DEFAULT_LANG
+
+    async def mark_blocked(self, user_id: int) -> None:
+        async with self._sessions() as s, s.begin():
+            user = await s.get(User, user_id)
+            if user is not None:
+                user.blocked_bot_at = datetime.now(UTC)

@@ -1,0 +1,123 @@
+"""The log of questions, the FAQ answers shown and the members' feedback on them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from db.models import FaqView, Question
+from db.session import SessionFactory
+from faq.engine import Decision
+from faq.models import Lang
+
+
+class Feedback(enum.StrEnum):
+    SOLVED = "solved"
+    EXPERT = "expert"
+
+
+class FeedbackResult(enum.Enum):
+    RECORDED = "recorded"
+    ALREADY = "already"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedDecision:
+    question_id: int
+    view_id: int | None  # set when an FAQ answer was shown
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRef:
+    id: int
+    faq_id: str
+    question_id: int | None
+    lang: Lang
+
+
+class QuestionLog:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def record(
+        self, user_id: int, chat_id: int, message_id: int | None, decision: Decision
+    ) -> LoggedDecision:
+        async with self._sessions() as s, s.begin():
+            question = Question(
+                user_id=user_id,
+                chat_id=chat_id,
+                message_id=message_id,
+                text=decision.text,
+                lang=decision.lang,
+                category=decision.category,
+                action=decision.action,
+                faq_id=decision.faq_id,
+                score=round(decision.score, 2),
+            )
+            s.add(question)
+            await s.flush()
+            view_id = None
+            if decision.action == "answer" and decision.faq_id:
+                view = FaqView(
+                    user_id=user_id,
+                    faq_id=decision.faq_id,
+                    question_id=question.id,
+                    source="answer",
+                    lang=decision.lang,
+                )
+                s.add(view)
+                await s.flush()
+                view_id = view.id
+            return LoggedDecision(question.id, view_id)
+
+    async def record_view(
+        self, user_id: int, faq_id: str, source: str, lang: Lang, question_id: int | None = None
+    ) -> int:
+        async with self._sessions() as s, s.begin():
+            view = FaqView(
+                user_id=user_id, faq_id=faq_id, source=source, lang=lang, question_id=question_id
+            )
+            s.add(view)
+            await s.flush()
+            return view.id
+
+    async def feedback(self, user_id: int, view_id: int, kind: Feedback) -> FeedbackResult:
+        """Store a member's verdict on an answer they were shown (only their own)."""
+        async with self._sessions() as s, s.begin():
+            view = await s.get(FaqView, view_id, with_for_update=True)
+            if view is None or view.user_id != user_id:
+                return FeedbackResult.NOT_FOUND
+            if view.feedback is not None and not (
+                view.feedback == Feedback.SOLVED and kind is Feedback.EXPERT
+            ):
+                return FeedbackResult.ALREADY
+            view.feedback = kind.value
+            view.feedback_at = datetime.now(UTC)
+            return FeedbackResult.RECORDED
+
+    async def view(self, user_id: int, view_id: int) -> ViewRef | None:
+        async with self._sessions() as s:
+            view = await s.get(FaqView, view_id)
+            if view is None or view.user_id != user_id:
+                return None
+            lang: Lang = "en" if view.lang == "en" else "zh"
+            return ViewRef(view.id, view.faq_id, view.question_id, lang)
+
+    async def question(self, user_id: int, question_id: int) -> Question | None:
+        async with self._sessions() as s:
+            row = await s.get(Question, question_id)
+            return row if row is not None and row.user_id == user_id else None
+
+    async def recent_faq_ids(self, user_id: int, limit: int = 5) -> list[str]:
+        async with self._sessions() as s:
+            rows = await s.execute(
+                select(FaqView.faq_id)
+                .where(FaqView.user_id == user_id)
+                .order_by(FaqView.created_at.desc(), FaqView.id.desc())
+                .limit(limit)
+            )
+            return list(rows.scalars())

@@ -1,0 +1,62 @@
+"""Guards that run before every other handler (negative groups) and may stop an update."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import Context
+from handlers.common import send_html
+
+log = logging.getLogger(__name__)
+
+GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP, Chat.CHANNEL)
+
+
+def _is_foreign_group(update: Update, context: Context) -> bool:
+    chat = update.effective_chat
+    return (
+        chat is not None
+        and chat.type in GROUP_TYPES
+        and chat.id != context.services.settings.staff_chat_id
+    )
+
+
+async def ignore_foreign_groups(update: Update, context: Context) -> None:
+    """Only private chats and the configured staff group are served; others are left."""
+    if not _is_foreign_group(update, context):
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    member = update.my_chat_member
+    joined = member is not None and member.new_chat_member.status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    )
+    if joined or update.effective_message is not None:
+        log.info("leaving unconfigured chat %s", chat.id)
+        try:
+            await context.bot.leave_chat(chat.id)
+        except Exception:  # leaving is best effort; the update is ignored either way
+            log.warning("could not leave chat %s", chat.id, exc_info=True)
+    raise ApplicationHandlerStop
+
+
+async def limit_flood(update: Update, context: Context) -> None:
+    """One member sending too fast gets a single polite notice; the rest is dropped."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != Chat.PRIVATE:
+        return
+    allowed, warn = context.services.flood.check(user.id)
+    if allowed:
+        return
+    if warn:
+        lang = await context.services.members.lang_of(user.id, user.language_code)
+        await send_html(context, chat.id, context.services.catalog.t(lang, "flood"))
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
