@@ -82,6 +82,28 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.imports import ImportFailed, import_experts_file
+
+    try:
+        print(import_experts_file(settings, args.file))
+    except (ImportFailed, OSError) as exc:
+        print(f"ipdesk: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.imports import ImportFailed, import_members_file
+
+    try:
+        print(import_members_file(settings, args.file))
+    except (ImportFailed, OSError) as exc:
+        print(f"ipdesk: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import run
 
@@ -122,6 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    experts = sub.add_parser("experts", help="the expert roster")
+    experts_sub = experts.add_subparsers(dest="experts_command", required=True)
+    ex_import = experts_sub.add_parser("import", help="validate and load a roster YAML file")
+    ex_import.add_argument("file")
+    ex_import.set_defaults(func=cmd_experts_import)
+
+    members = sub.add_parser("members", help="the association's member companies")
+    members_sub = members.add_subparsers(dest="members_command", required=True)
+    mem_import = members_sub.add_parser("import", help="load the member list CSV (re-importable)")
+    mem_import.add_argument("file")
+    mem_import.set_defaults(func=cmd_members_import)
 
     sub.add_parser("run", help="run the bot (long polling, or webhook)").set_defaults(func=cmd_run)
 
