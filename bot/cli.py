@@ -104,6 +104,35 @@ def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    from datetime import datetime, timedelta
+
+    from bot.followup_config import build_calendar
+    from bot.services.report import ReportError, run_report_url
+
+    today = datetime.now(settings.zone).date()
+    date_to = args.to or today.isoformat()
+    date_from = args.from_ or (today - timedelta(days=6)).isoformat()
+    try:
+        text = asyncio.run(
+            run_report_url(
+                settings.database_url,
+                build_calendar(settings),
+                date_from,
+                date_to,
+                lang=args.lang,
+                csv_path=Path(args.csv) if args.csv else None,
+                chart_path=Path(args.chart) if args.chart else None,
+            )
+        )
+    except ReportError as exc:
+        print(f"ipdesk: {exc}", file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import run
 
@@ -156,6 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     mem_import = members_sub.add_parser("import", help="load the member list CSV (re-importable)")
     mem_import.add_argument("file")
     mem_import.set_defaults(func=cmd_members_import)
+
+    report = sub.add_parser("report", help="service-quality report for a period")
+    report.add_argument(
+        "--from", dest="from_", help="first local day, YYYY-MM-DD (default: 6 days ago)"
+    )
+    report.add_argument("--to", help="last local day, inclusive (default: today)")
+    report.add_argument("--csv", help="also write the figures to this CSV file")
+    report.add_argument("--chart", help="also write the weekly chart to this PNG file")
+    report.add_argument("--lang", choices=["zh", "en"], default="zh")
+    report.set_defaults(func=cmd_report)
 
     sub.add_parser("run", help="run the bot (long polling, or webhook)").set_defaults(func=cmd_run)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/ipdesk.sqlite3"
+_CLOCK = r"^([01]?\d|2[0-3]):[0-5]\d$"
 
 
 class SettingsError(Exception):
@@ -24,6 +26,11 @@ def _parse_id_list(value: object) -> object:
         parts = [p for p in re.split(r"[\s,;]+", value.strip()) if p]
         return [int(p) for p in parts]
     return value
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 class Settings(BaseSettings):
@@ -63,9 +70,49 @@ class Settings(BaseSettings):
     office_hours_en: str = "Monday to Friday, 9:00–17:00 (closed on public holidays)"
     expert_first_reply_hours: int = Field(default=8, ge=1, le=240)
 
+    # Follow-ups: working time decides when staff reminders fire; members hear from us
+    # only in civil hours. Intervals are in working hours/days or calendar days as named.
+    workday_start: str = Field(default="09:00", pattern=_CLOCK)
+    workday_end: str = Field(default="17:00", pattern=_CLOCK)
+    civil_start: str = Field(default="09:00", pattern=_CLOCK)
+    civil_end: str = Field(default="20:00", pattern=_CLOCK)
+    holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    extra_workdays: Annotated[list[date], NoDecode] = Field(default_factory=list)
+    staff_lang: Literal["zh", "en"] = "zh"
+    unclaimed_reminder_hours: float = Field(default=2.0, gt=0)
+    unclaimed_admin_hours: float = Field(default=2.0, gt=0)
+    expert_reminder_days: float = Field(default=1.0, gt=0)
+    expert_reminder_count: int = Field(default=2, ge=1, le=10)
+    member_nudge_days: float = Field(default=3.0, gt=0)
+    member_close_days: float = Field(default=7.0, gt=0)
+    checkin_days: float = Field(default=3.0, gt=0)
+    deadline_reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [7, 3, 1]
+    )
+    deadline_urgent_days: int = Field(default=3, ge=0)
+    report_weekday: int = Field(default=0, ge=0, le=6)
+    report_time: str = Field(default="09:00", pattern=_CLOCK)
+    report_chart_weeks: int = Field(default=8, ge=1, le=104)
+    report_gaps: int = Field(default=5, ge=0, le=50)
+    reminder_poll_seconds: float = Field(default=30.0, gt=0)
+    reminder_lease_seconds: float = Field(default=300.0, gt=0)
+    reminder_max_attempts: int = Field(default=6, ge=1)
+
     @field_validator("admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
+        return _parse_id_list(value)
+
+    @field_validator("holidays", "extra_workdays", mode="before")
+    @classmethod
+    def _split_dates(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p for p in re.split(r"[\s,;]+", value.strip()) if p]
+        return value
+
+    @field_validator("deadline_reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
         return _parse_id_list(value)
 
     @field_validator("timezone")
@@ -98,6 +145,10 @@ class Settings(BaseSettings):
         answer, suggest = self.match_answer_threshold, self.match_suggest_threshold
         if answer is not None and suggest is not None and suggest > answer:
             raise ValueError("MATCH_SUGGEST_THRESHOLD must not exceed MATCH_ANSWER_THRESHOLD")
+        if self.member_close_days <= self.member_nudge_days:
+            raise ValueError("MEMBER_CLOSE_DAYS must exceed MEMBER_NUDGE_DAYS")
+        if _minutes(self.workday_end) <= _minutes(self.workday_start):
+            raise ValueError("WORKDAY_END must be after WORKDAY_START")
         return self
 
     @cached_property

@@ -1,0 +1,106 @@
+"""Sending what the follow-up rules decided: render catalog text and buttons, map failures."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.i18n import Catalog
+from bot.scheduler import SendResult
+from bot.services.followups import Button, Delivery, Outgoing
+from bot.text import TELEGRAM_LIMIT
+from handlers.callbacks import encode
+
+log = logging.getLogger(__name__)
+
+CAPTION_LIMIT = 1024
+
+
+def markup(
+    catalog: Catalog, out: Outgoing, rows: tuple[tuple[Button, ...], ...]
+) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    catalog.t(out.lang, b.text_key, **b.params),
+                    callback_data=encode(b.kind, b.arg),
+                )
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+async def send_outgoing(bot: Bot, catalog: Catalog, out: Outgoing) -> Message:
+    text = catalog.t(out.lang, out.text_key, **out.params)
+    keyboard = markup(catalog, out, out.buttons)
+    if out.photo is not None:
+        caption = text if len(text) <= CAPTION_LIMIT else None
+        message = await bot.send_photo(
+            out.chat_id,
+            out.photo,
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard if caption is not None else None,
+        )
+        if caption is not None:
+            return message
+    # Report bodies are built from whole lines, so cutting at a line keeps the HTML intact.
+    chunks = _split_lines(text)
+    sent: Message | None = None
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        sent = await bot.send_message(
+            out.chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=keyboard if last else None
+        )
+    assert sent is not None
+    return sent
+
+
+def _split_lines(text: str, limit: int = TELEGRAM_LIMIT - 96) -> list[str]:
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            chunks.append(current)
+            current = line[:limit]
+        else:
+            current = candidate[:limit]
+    if current:
+        chunks.append(current)
+    return chunks or [text[:limit]]
+
+
+class TelegramSender:
+    """The scheduler's sender: a Delivery becomes Telegram messages, failures a SendResult."""
+
+    def __init__(self, bot: Bot, catalog: Catalog) -> None:
+        self._bot = bot
+        self._catalog = catalog
+
+    async def __call__(self, delivery: Delivery) -> SendResult:
+        try:
+            for out in delivery.messages:
+                await send_outgoing(self._bot, self._catalog, out)
+        except RetryAfter as exc:
+            after = exc.retry_after
+            seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+            return SendResult.retry("429 flood control", seconds)
+        except Forbidden as exc:
+            return SendResult.permanent(f"forbidden: {exc.message}", delivery.recipient_user_id)
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                return SendResult.permanent(f"bad request: {exc.message}")
+            log.error("reminder %s rejected: %s", delivery.reminder.key, exc.message)
+            return SendResult.permanent(f"bad request: {exc.message}")
+        except (TimedOut, NetworkError) as exc:
+            return SendResult.retry(f"network: {exc.message}")
+        return SendResult.sent()
