@@ -49,10 +49,24 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.knowledge import build_engine
-    from faq.evaluate import evaluate, format_report, load_eval_items
+    from faq.evaluate import Metrics, evaluate, format_report, load_eval_items
 
     engine = build_engine(settings)
     report = evaluate(engine, load_eval_items(Path(args.file)))
+    if args.json:
+        scopes: dict[str, Metrics] = {"all": report.overall, **report.by_lang}
+        figures = {
+            scope: {
+                "items": m.items,
+                "answer_accuracy": m.answer_accuracy,
+                "false_answer_rate": m.false_answer_rate,
+                "escalation_recall": m.escalation_recall,
+                "category_accuracy": m.category_accuracy,
+            }
+            for scope, m in scopes.items()
+        }
+        print(json.dumps(figures))
+        return 0
     print(format_report(report, failures=args.failures))
     return 0
 
@@ -162,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score a labelled JSONL file")
     ev.add_argument("file")
     ev.add_argument("--failures", action="store_true", help="list the misses")
+    ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ev.set_defaults(func=cmd_eval)
 
     faq = sub.add_parser("faq", help="knowledge base tools")
