@@ -54,7 +54,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
     report = evaluate(engine, load_eval_items(Path(args.file)))
     if args.json:
-        scopes: dict[str, Metrics] = {"all": report.overall, **report.by_lang}
+        scopes: dict[str, Metrics] = {"all": report.overall}
+        scopes.update(report.by_lang)
         figures = {
             scope: {
                 "items": m.items,
