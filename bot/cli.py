@@ -55,7 +55,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     report = evaluate(engine, load_eval_items(Path(args.file)))
     if args.json:
         scopes: dict[str, Metrics] = {"all": report.overall}
-        scopes.update(report.by_lang)
+        for lang, metrics in report.by_lang.items():
+            scopes[lang] = metrics
         figures = {
             scope: {
                 "items": m.items,
