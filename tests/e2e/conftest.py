@@ -54,7 +54,7 @@ def wait_until_polling(emulator: Emulator, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     url = f"{emulator.base_url}/_emu/calls?method=getUpdates"
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=2) as response:
             if json.loads(response.read())["result"]:
                 return
         time.sleep(0.1)
