@@ -1,0 +1,51 @@
+"""Per-chat ordering with cross-chat concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Chat, Message, Update, User
+
+from bot.updates import PerChatUpdateProcessor, chat_key
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, Chat.PRIVATE)
+    user = User(chat_id, "u", is_bot=False)
+    message = Message(update_id, None, chat, from_user=user, text="x")  # type: ignore[arg-type]
+    return Update(update_id, message=message)
+
+
+async def test_same_chat_in_order_other_chats_concurrently() -> None:
+    processor = PerChatUpdateProcessor(16)
+    log: list[tuple[str, int, int]] = []
+    slow_started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def handle(update_id: int, chat_id: int, slow: bool) -> None:
+        log.append(("start", chat_id, update_id))
+        if slow:
+            slow_started.set()
+            await release.wait()
+        log.append(("end", chat_id, update_id))
+
+    tasks = [
+        asyncio.create_task(processor.process_update(_update(1, 10), handle(1, 10, True))),
+        asyncio.create_task(processor.process_update(_update(2, 10), handle(2, 10, False))),
+        asyncio.create_task(processor.process_update(_update(3, 20), handle(3, 20, False))),
+    ]
+    await slow_started.wait()
+    await asyncio.sleep(0.01)
+    # chat 20 finished while chat 10's first update is still running; chat 10's second waits
+    assert ("end", 20, 3) in log
+    assert ("start", 10, 2) not in log
+    release.set()
+    await asyncio.gather(*tasks)
+    chat10 = [entry for entry in log if entry[1] == 10]
+    assert chat10 == [("start", 10, 1), ("end", 10, 1), ("start", 10, 2), ("end", 10, 2)]
+    assert processor._locks == {}
+
+
+def test_key_of_non_updates_is_none() -> None:
+    assert chat_key(object()) is None
+    assert chat_key(_update(1, 5)) == 5
