@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.context import BotData, Context, IpdeskApp, Services
-from bot.i18n import load_catalog
+from bot.i18n import Catalog, load_catalog
 from bot.knowledge import build_engine
+from bot.services.companies import CompanyService
+from bot.services.dossier import DossierService
+from bot.services.experts import ExpertService
 from bot.services.flood import FloodGuard
 from bot.services.members import MemberService
 from bot.services.questions import QuestionLog
+from bot.services.relay import RelayService
+from bot.services.roles import RoleService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
 from db.migrate import upgrade
@@ -23,6 +36,11 @@ from faq.models import LANGS
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "language")
+"""The menu everywhere (default scope)."""
+PRIVATE_COMMANDS = ("start", "help", "language", "mytickets")
+"""The menu in private chats: members also see their tickets."""
+STAFF_COMMANDS = ("queue", "mine", "ticket", "reply", "note", "resolve", "reassign", "experts")
+"""The menu in the staff group."""
 
 
 def build_services(settings: Settings) -> Services:
@@ -38,18 +56,64 @@ def build_services(settings: Settings) -> Services:
         questions=QuestionLog(sessions),
         tickets=TicketService(sessions, settings.zone),
         flood=FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
+        roles=RoleService(sessions),
+        experts=ExpertService(sessions),
+        companies=CompanyService(sessions),
+        relay=RelayService(sessions, settings.zone),
+        dossier=DossierService(sessions),
     )
+
+
+def _command_key(name: str) -> str:
+    return f"cmd_{name}" if name in COMMANDS else f"tk_cmd_{name}"
+
+
+async def set_command_menu(
+    bot: Bot, catalog: Catalog, names: tuple[str, ...], scope: BotCommandScope
+) -> None:
+    """One menu in both languages, plus the default for other languages."""
+    for lang in LANGS:
+        commands = [BotCommand(c, catalog.raw(lang, _command_key(c))) for c in names]
+        await bot.set_my_commands(commands, scope=scope, language_code=lang)
+    default = [BotCommand(c, catalog.raw("en", _command_key(c))) for c in names]
+    await bot.set_my_commands(default, scope=scope)
+
+
+async def set_staff_menu(bot: Bot, catalog: Catalog, chat_id: int) -> bool:
+    """The team's menu in the staff group; False while the bot is not in the group (it is
+    set again when the bot is added: handlers.staff.on_bot_status)."""
+    try:
+        await set_command_menu(bot, catalog, STAFF_COMMANDS, BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        log.warning("staff group %s: command menu not set: %s", chat_id, exc)
+        return False
+    return True
+
+
+async def _set_menus(app: IpdeskApp) -> None:
+    """Command menus: members' in private chats, the team's in the staff group, and the
+    short public one as the default (set last, so it is the one a client falls back to)."""
+    services = app.bot_data.services
+    catalog = services.catalog
+    await set_command_menu(app.bot, catalog, PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats())
+    if services.settings.staff_chat_id is not None:
+        await set_staff_menu(app.bot, catalog, services.settings.staff_chat_id)
+    await set_command_menu(app.bot, catalog, COMMANDS, BotCommandScopeDefault())
 
 
 async def _post_init(app: IpdeskApp) -> None:
     services = app.bot_data.services
     await upgrade(services.db)
-    catalog = services.catalog
-    for lang in LANGS:
-        commands = [BotCommand(c, catalog.raw(lang, f"cmd_{c}")) for c in COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=lang)
-    default = [BotCommand(c, catalog.raw("en", f"cmd_{c}")) for c in COMMANDS]
-    await app.bot.set_my_commands(default)
+    promoted = await services.roles.ensure_admins(services.settings.admin_user_ids)
+    if promoted:
+        log.info("admins from ADMIN_USER_IDS: %s", ", ".join(map(str, promoted)))
+    await _set_menus(app)
+
+    from handlers.relay import redeliver
+
+    resent = await redeliver(app)
+    if resent:
+        log.info("delivered %d relayed message(s) stored before the last stop", resent)
     log.info("ipdesk ready: %d FAQ entries", len(services.engine.kb))
 
 

@@ -8,9 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.i18n import Catalog
+from bot.services.companies import CompanyService
+from bot.services.dossier import DossierService
+from bot.services.experts import ExpertService
 from bot.services.flood import FloodGuard
 from bot.services.members import MemberService
 from bot.services.questions import QuestionLog
+from bot.services.relay import RelayService
+from bot.services.roles import RoleService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
 from db.session import SessionFactory
@@ -28,6 +33,11 @@ class Services:
     questions: QuestionLog
     tickets: TicketService
     flood: FloodGuard
+    roles: RoleService
+    experts: ExpertService
+    companies: CompanyService
+    relay: RelayService
+    dossier: DossierService
 
 
 class BotData:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.context import Context
 from bot.services.members import Profile, TelegramIdentity
@@ -71,3 +72,62 @@ async def send_plain_long(
         last = await send_html(context, chat_id, "\n\n".join(parts), markup if is_last else None)
     assert last is not None
     return last
+
+
+async def send_chunks(
+    context: Context,
+    chat_id: int,
+    chunks: list[str],
+    markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+) -> Message:
+    """Send pre-split HTML chunks (see handlers.cards.chunk_lines); keyboard on the last."""
+    last: Message | None = None
+    for index, chunk in enumerate(chunks):
+        is_last = index == len(chunks) - 1
+        last = await send_html(
+            context,
+            chat_id,
+            chunk,
+            markup if is_last else None,
+            reply_to=reply_to if index == 0 else None,
+        )
+    assert last is not None
+    return last
+
+
+async def edit_html(
+    context: Context,
+    chat_id: int,
+    message_id: int,
+    text_html: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Edit a message in place; True when it is (already) as asked, False if it is gone."""
+    try:
+        await context.bot.edit_message_text(
+            text_html,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+    except BadRequest as exc:
+        if "not modified" in exc.message.lower():
+            return True
+        if "not found" in exc.message.lower() or "can't be edited" in exc.message.lower():
+            return False
+        raise
+    return True
+
+
+def command_args(message: Message) -> tuple[str, str]:
+    """``/note IP-2026-0042 some text`` → ("IP-2026-0042", "some text"), keeping the text's
+    line breaks; missing parts are ""."""
+    parts = (message.text or "").split(maxsplit=1)
+    if len(parts) < 2:
+        return "", ""
+    rest = parts[1].split(maxsplit=1)
+    if not rest:
+        return "", ""
+    return rest[0], rest[1].strip() if len(rest) > 1 else ""

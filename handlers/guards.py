@@ -9,6 +9,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Context
+from bot.services.roles import is_team
 from handlers.common import send_html
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,33 @@ async def ignore_foreign_groups(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def team_only_in_staff_group(update: Update, context: Context) -> None:
+    """In the staff group only staff, experts and admins are served; anyone else gets
+    nothing (a button press a short refusal, so their client stops waiting)."""
+    chat = update.effective_chat
+    staff_chat = context.services.settings.staff_chat_id
+    if chat is None or staff_chat is None or chat.id != staff_chat:
+        return
+    user = update.effective_user
+    if user is not None and not user.is_bot:
+        if is_team(await context.services.roles.role_of(user.id)):
+            return
+        query = update.callback_query
+        if query is not None:
+            lang = await context.services.members.lang_of(user.id, user.language_code)
+            await query.answer(context.services.catalog.raw(lang, "tk_not_team"), show_alert=True)
+    raise ApplicationHandlerStop
+
+
 async def limit_flood(update: Update, context: Context) -> None:
     """One member sending too fast gets a single polite notice; the rest is dropped."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or chat.type != Chat.PRIVATE:
         return
+    message = update.message
+    if message is not None and message.media_group_id is not None:
+        return  # an album arrives as one update per photo: it is one message, never a flood
     allowed, warn = context.services.flood.check(user.id)
     if allowed:
         return

@@ -106,3 +106,149 @@ def suggestions(
         ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+def _button(
+    catalog: Catalog, lang: Lang, key: str, kind: str, arg: str | int = ""
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(catalog.raw(lang, key), callback_data=encode(kind, arg))
+
+
+def card(
+    catalog: Catalog, lang: Lang, ticket_id: int, is_open: bool
+) -> InlineKeyboardMarkup | None:
+    """Claim / Reassign / Resolve under a staff-group card; none once the ticket is done."""
+    if not is_open:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(catalog, lang, "tk_btn_claim", "cl", ticket_id),
+                _button(catalog, lang, "tk_btn_reassign", "ra", ticket_id),
+                _button(catalog, lang, "tk_btn_resolve", "rs", ticket_id),
+            ]
+        ]
+    )
+
+
+def reassign_menu(
+    catalog: Catalog,
+    lang: Lang,
+    ticket_id: int,
+    experts: Iterable[tuple[int, str]],
+) -> InlineKeyboardMarkup:
+    """The roster as buttons (``rx:TICKET.EXPERT``), then Back to the card's buttons."""
+    rows = [
+        [InlineKeyboardButton(_label(label), callback_data=encode("rx", f"{ticket_id}.{eid}"))]
+        for eid, label in experts
+    ]
+    rows.append([_button(catalog, lang, "tk_btn_back", "rb", ticket_id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def expert_notice(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_claim", "cl", ticket_id)]])
+
+
+def dossier(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_resolve", "rs", ticket_id)]])
+
+
+def cancel_only(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_cancel", "pq")]])
+
+
+def phone_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(catalog, lang, "tk_btn_skip", "ps"),
+                _button(catalog, lang, "tk_btn_cancel", "pq"),
+            ]
+        ]
+    )
+
+
+def company_choices(
+    catalog: Catalog, lang: Lang, choices: Iterable[tuple[int, str, bool]], typed: str
+) -> InlineKeyboardMarkup:
+    """One button per matching company (``pc:ID``), "not listed, use what I typed" (``pc:0``)
+    and Cancel."""
+    badge = catalog.raw(lang, "tk_member_badge")
+    rows = [
+        [
+            InlineKeyboardButton(
+                _label(f"{name} {badge}" if member else name), callback_data=encode("pc", cid)
+            )
+        ]
+        for cid, name, member in choices
+    ]
+    not_listed = catalog.raw(lang, "tk_btn_not_listed").format(typed=typed)
+    rows.append([InlineKeyboardButton(_label(not_listed), callback_data=encode("pc", 0))])
+    rows.append([_button(catalog, lang, "tk_btn_cancel", "pq")])
+    return InlineKeyboardMarkup(rows)
+
+
+def member_ticket(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
+    """Under the member's ticket message: add to it, close it, or ask something new."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(catalog, lang, "tk_btn_add", "tk", ticket_id),
+                _button(catalog, lang, "tk_btn_close", "tc", ticket_id),
+            ],
+            [_button(catalog, lang, "tk_btn_new_question", "nq")],
+        ]
+    )
+
+
+def relay_ack(catalog: Catalog, lang: Lang, several_open: bool) -> InlineKeyboardMarkup:
+    row = [_button(catalog, lang, "tk_btn_new_question", "nq")]
+    if several_open:
+        row.append(_button(catalog, lang, "tk_btn_switch", "mt"))
+    return InlineKeyboardMarkup([row])
+
+
+def ticket_chooser(
+    catalog: Catalog, lang: Lang, tickets: Iterable[tuple[int, str]]
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_label(label), callback_data=encode("tk", tid))]
+            for tid, label in tickets
+        ]
+    )
+
+
+def my_tickets(
+    catalog: Catalog, lang: Lang, open_tickets: Iterable[tuple[int, str]]
+) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                catalog.raw(lang, "tk_btn_write").format(number=number),
+                callback_data=encode("tk", tid),
+            ),
+            InlineKeyboardButton(
+                catalog.raw(lang, "tk_btn_close_number").format(number=number),
+                callback_data=encode("tc", tid),
+            ),
+        ]
+        for tid, number in open_tickets
+    ]
+    rows.append([_button(catalog, lang, "tk_btn_new_question", "nq")])
+    return InlineKeyboardMarkup(rows)
+
+
+def reopen(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(catalog, lang, "tk_btn_reopen", "tr", ticket_id),
+                _button(catalog, lang, "tk_btn_new_question", "nq"),
+            ]
+        ]
+    )

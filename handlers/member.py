@@ -11,6 +11,7 @@ from telegram import CallbackQuery, Update, User
 from bot.context import Context
 from bot.services.members import Profile
 from bot.services.questions import Feedback, FeedbackResult
+from bot.services.roles import is_team
 from bot.text import html
 from faq.engine import Decision
 from faq.language import detect_language
@@ -29,10 +30,21 @@ async def start(update: Update, context: Context) -> None:
     if chat is None or update.effective_user is None:
         return
     profile = await profile_of(update, context)
-    await context.services.members.set_dialog(profile.id, None)
+    from handlers import profile as dialogue
+
+    if dialogue.is_step(profile.dialog_state):  # /start leaves the profile dialogue
+        await dialogue.cancel(context, chat.id, profile)
+    # With a ticket open (or for the team), /start means "a new question": text goes to the
+    # FAQ assistant until they write to a ticket again (handlers/relay.py explains routing).
+    open_tickets = await context.services.relay.tickets_for_member_message(profile.id)
+    faq_mode = bool(open_tickets) or is_team(profile.role)
+    if profile.dialog_state != "choose":  # messages held for the ticket chooser stay held
+        await context.services.members.set_dialog(profile.id, "faq" if faq_mode else None)
     name = update.effective_user.first_name or ""
     catalog = context.services.catalog
     greeting = catalog.t(profile.lang, "welcome", name=f" {name}" if name else "")
+    if open_tickets:
+        greeting += "\n\n" + catalog.t(profile.lang, "tk_start_open", count=len(open_tickets))
     await send_html(context, chat.id, greeting, keyboards.topics(catalog, profile.lang))
 
 
@@ -324,11 +336,10 @@ async def _open_ticket(
         faq_id=faq_id,
         question_id=question_id,
     )
-    await press.query.answer()
-    key = "expert_recorded" if ticket.created else "expert_already"
-    await send_html(
-        context, press.chat_id, services.catalog.t(profile.lang, key, number=ticket.number)
-    )
+    from handlers.profile import escalate
+
+    # Says "recorded (number)", then completes the profile or names the expert.
+    await escalate(context, press.query, press.chat_id, profile, ticket)
     return True
 
 

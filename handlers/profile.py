@@ -1,0 +1,373 @@
+"""Escalation: open the ticket, complete the member's profile if needed, assign an expert.
+
+"Ask an expert" opens the ticket at once (the member gets its number). If the member's
+profile is incomplete a short guided dialogue follows; its state lives in the database
+(``users.dialog_state`` / ``dialog_data``), so a restarted bot continues where it was.
+Every step can be cancelled (button or /cancel, also /start): the tickets waiting for the
+profile are then withdrawn (closed), nothing is passed on.
+
+```mermaid
+stateDiagram-v2
+    [*] --> p_company: Ask an expert, no company yet
+    [*] --> p_contact: Ask an expert, company known, no contact
+    [*] --> assigned: profile complete
+    p_company --> p_pick: typed name resembles member companies
+    p_company --> p_contact: nothing resembles it (non-member, flagged)
+    p_pick --> p_contact: company chosen / "not listed, use what I typed"
+    p_pick --> p_pick: another name typed
+    p_contact --> p_phone: contact person given
+    p_phone --> assigned: valid phone, or Skip
+    p_company --> [*]: Cancel
+    p_pick --> [*]: Cancel
+    p_contact --> [*]: Cancel
+    p_phone --> [*]: Cancel
+    assigned --> [*]: expert named to the member, card in the staff group
+```
+
+Once the profile is complete each waiting ticket goes through
+:meth:`~bot.services.tickets.TicketService.assign_initial`; the member is told, in their
+language, the number, the expert's name and title (never their account) and when to expect
+a first reply — or that the secretariat will assign someone.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+
+from bot.context import Context
+from bot.knowledge import placeholders
+from bot.services.companies import LinkResult, MemberProfile, ProfileError
+from bot.services.errors import NotFound, StaleAction
+from bot.services.members import Profile
+from bot.services.tickets import AssignOutcome, TicketRef
+from faq.models import Lang
+from handlers import cards, keyboards, staff
+from handlers.common import send_html
+from handlers.errors import explain
+from handlers.member import Press
+
+log = logging.getLogger(__name__)
+
+RELAY_STATE = "tk"
+"""Dialogue state after escalation: the member's messages go to ticket ``data["ticket"]``
+(see handlers.relay)."""
+CHOOSE_STATE = "choose"
+"""Dialogue state while a member with several open tickets has not said which one their
+messages (``data["pending"]``) belong to (see handlers.relay)."""
+
+
+class Step(enum.StrEnum):
+    COMPANY = "p_company"
+    PICK = "p_pick"
+    CONTACT = "p_contact"
+    PHONE = "p_phone"
+
+
+def is_step(state: str | None) -> bool:
+    return state in {s.value for s in Step}
+
+
+def _tickets(data: dict[str, Any]) -> list[int]:
+    return [t for t in data.get("tickets", []) if isinstance(t, int)]
+
+
+def _carried(data: dict[str, Any]) -> dict[str, Any]:
+    """What the dialogue keeps from step to step: the waiting tickets and any messages held
+    for the ticket chooser."""
+    return {k: data[k] for k in ("tickets", "pending") if data.get(k)}
+
+
+def _prompt(
+    context: Context, lang: Lang, step: Step, data: dict[str, Any]
+) -> tuple[str, InlineKeyboardMarkup]:
+    catalog = context.services.catalog
+    if step is Step.COMPANY:
+        return catalog.t(lang, "tk_ask_company"), keyboards.cancel_only(catalog, lang)
+    if step is Step.PICK:
+        offered = [(int(c[0]), str(c[1]), bool(c[2])) for c in data.get("offered", [])]
+        typed = str(data.get("typed", ""))
+        return (
+            catalog.t(lang, "tk_pick_company", typed=typed),
+            keyboards.company_choices(catalog, lang, offered, cards.clip(typed, 30)),
+        )
+    if step is Step.CONTACT:
+        return catalog.t(lang, "tk_ask_contact"), keyboards.cancel_only(catalog, lang)
+    return catalog.t(lang, "tk_ask_phone"), keyboards.phone_step(catalog, lang)
+
+
+async def _ask(
+    context: Context,
+    chat_id: int,
+    lang: Lang,
+    step: Step,
+    data: dict[str, Any],
+    prefix: str = "",
+) -> None:
+    text, markup = _prompt(context, lang, step, data)
+    await send_html(context, chat_id, f"{prefix}\n\n{text}" if prefix else text, markup)
+
+
+def _first_step(profile: MemberProfile) -> Step | None:
+    if profile.company is None:
+        return Step.COMPANY
+    if not profile.contact_name:
+        return Step.CONTACT
+    return None
+
+
+async def escalate(
+    context: Context, query: CallbackQuery, chat_id: int, profile: Profile, ticket: TicketRef
+) -> None:
+    """After "Ask an expert" opened (or found) ``ticket``: continue the profile dialogue, or
+    assign at once when the profile is complete."""
+    services = context.services
+    catalog, lang = services.catalog, profile.lang
+    key = "expert_recorded" if ticket.created else "expert_already"
+    header = catalog.t(lang, key, number=ticket.number)
+    await query.answer()
+    if is_step(profile.dialog_state):
+        current = dict(profile.dialog_data)
+        waiting = _tickets(current)
+        if ticket.id not in waiting:
+            current["tickets"] = [*waiting, ticket.id]
+            await services.members.set_dialog(profile.id, profile.dialog_state, current)
+        step_now = Step(str(profile.dialog_state))
+        await _ask(context, chat_id, lang, step_now, current, prefix=header)
+        return
+    member = await services.companies.profile(profile.id)
+    step = _first_step(member)
+    if step is None:
+        await assign(context, chat_id, lang, ticket.id, prefix="" if ticket.created else header)
+        if profile.dialog_state != CHOOSE_STATE:
+            await services.members.set_dialog(profile.id, RELAY_STATE, {"ticket": ticket.id})
+        return
+    data: dict[str, Any] = {"tickets": [ticket.id]}
+    if profile.dialog_state == CHOOSE_STATE and profile.dialog_data.get("pending"):
+        data["pending"] = profile.dialog_data["pending"]
+    await services.members.set_dialog(profile.id, step, data)
+    intro = catalog.t(lang, "tk_profile_intro")
+    await _ask(context, chat_id, lang, step, data, prefix=f"{header}\n\n{intro}")
+
+
+async def assign(
+    context: Context, chat_id: int, lang: Lang, ticket_id: int, *, prefix: str = ""
+) -> None:
+    """Assign the ticket (idempotent), tell the member who and when, post the card and tell
+    the expert."""
+    services = context.services
+    catalog = services.catalog
+    result = await services.tickets.assign_initial(ticket_id)
+    view = result.ticket
+    if not view.is_open:
+        return
+    reply_time = placeholders(services.settings)[lang]["expert_response_time"]
+    if result.expert is not None:
+        text = catalog.t(
+            lang,
+            "tk_assigned",
+            number=view.number,
+            expert=cards.expert_label(catalog, lang, result.expert),
+            reply_time=reply_time,
+        )
+    else:
+        text = catalog.t(lang, "tk_unassigned", number=view.number, reply_time=reply_time)
+    sent = await send_html(
+        context,
+        chat_id,
+        f"{prefix}\n\n{text}" if prefix else text,
+        keyboards.member_ticket(catalog, lang, view.id),
+    )
+    await services.relay.record_bot_message(view.id, chat_id, sent.message_id)
+    if result.outcome is AssignOutcome.ASSIGNED or view.card_message_id is None:
+        await staff.publish(context, view, reason=result.outcome)
+    if result.outcome is AssignOutcome.ASSIGNED:
+        await staff.notify_expert(context, view)
+
+
+async def _finish(
+    context: Context, chat_id: int, profile: Profile, data: dict[str, Any], prefix: str
+) -> None:
+    waiting = _tickets(data)
+    for index, ticket_id in enumerate(waiting):
+        try:
+            await assign(
+                context, chat_id, profile.lang, ticket_id, prefix=prefix if index == 0 else ""
+            )
+        except NotFound:
+            log.info("ticket %s disappeared during the profile dialogue", ticket_id)
+    members = context.services.members
+    if data.get("pending"):  # messages still wait for the ticket chooser
+        await members.set_dialog(profile.id, CHOOSE_STATE, {"pending": data["pending"]})
+    elif waiting:
+        await members.set_dialog(profile.id, RELAY_STATE, {"ticket": waiting[-1]})
+    else:
+        await members.set_dialog(profile.id, None)
+
+
+async def _after_company(
+    context: Context, chat_id: int, profile: Profile, data: dict[str, Any], link: LinkResult
+) -> None:
+    services = context.services
+    catalog, lang = services.catalog, profile.lang
+    key = "tk_company_member" if link.company.is_member else "tk_company_non_member"
+    done = catalog.t(lang, key, company=link.company.name)
+    member = await services.companies.profile(profile.id)
+    data = _carried(data)
+    if not member.contact_name:
+        await services.members.set_dialog(profile.id, Step.CONTACT, data)
+        await _ask(context, chat_id, lang, Step.CONTACT, data, prefix=done)
+        return
+    await _finish(context, chat_id, profile, data, done)
+
+
+async def _retry(
+    context: Context,
+    chat_id: int,
+    lang: Lang,
+    step: Step,
+    data: dict[str, Any],
+    error: ProfileError,
+) -> None:
+    """Bad input changes nothing: say why and show the same step again (with its buttons)."""
+    _, markup = _prompt(context, lang, step, data)
+    await send_html(context, chat_id, explain(context.services.catalog, lang, error), markup)
+
+
+async def on_message(update: Update, context: Context, profile: Profile) -> None:
+    """A message while the profile dialogue waits for an answer."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    services = context.services
+    catalog, lang = services.catalog, profile.lang
+    step = Step(str(profile.dialog_state))
+    data = dict(profile.dialog_data)
+    text = message.text
+    if text is None:
+        await send_html(
+            context, chat.id, catalog.t(lang, "tk_profile_answer_first"),
+            keyboards.cancel_only(catalog, lang),
+        )  # fmt: skip
+        return
+    if step in (Step.COMPANY, Step.PICK):
+        typed = " ".join(text.split())
+        if not typed or len(typed) > 200:
+            reason = "empty" if not typed else "too_long"
+            await _retry(context, chat.id, lang, step, data, ProfileError("company", reason))
+            return
+        matches = await services.companies.match_company(typed)
+        if not matches:
+            link = await services.companies.link_user(profile.id, typed)
+            await _after_company(context, chat.id, profile, data, link)
+            return
+        data["typed"] = typed
+        data["offered"] = [[m.company.id, m.company.name, m.company.is_member] for m in matches]
+        await services.members.set_dialog(profile.id, Step.PICK, data)
+        await _ask(context, chat.id, lang, Step.PICK, data)
+        return
+    member = await services.companies.profile(profile.id)
+    if step is Step.CONTACT:
+        try:
+            saved = await services.companies.save_profile(profile.id, text, member.phone)
+        except ProfileError as error:
+            await _retry(context, chat.id, lang, step, data, error)
+            return
+        thanks = catalog.t(lang, "tk_contact_saved", contact=saved.contact_name or "")
+        if saved.phone:
+            await _finish(context, chat.id, profile, data, thanks)
+            return
+        await services.members.set_dialog(profile.id, Step.PHONE, data)
+        await _ask(context, chat.id, lang, Step.PHONE, data, prefix=thanks)
+        return
+    try:
+        saved = await services.companies.save_profile(
+            profile.id, member.contact_name or profile_name(update), text
+        )
+    except ProfileError as error:
+        await _retry(context, chat.id, lang, step, data, error)
+        return
+    done = catalog.t(lang, "tk_phone_saved", phone=saved.phone or "")
+    await _finish(context, chat.id, profile, data, done)
+
+
+def profile_name(update: Update) -> str:
+    user = update.effective_user
+    return (user.first_name if user else "") or "—"
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+def _in_step(press: Press, *steps: Step) -> Step:
+    if press.profile.dialog_state not in {s.value for s in steps}:
+        raise StaleAction("the profile dialogue is not at this step")
+    return Step(str(press.profile.dialog_state))
+
+
+async def _cb_pick(press: Press, context: Context) -> None:
+    """pc:ID — a company the bot offered; pc:0 — "not listed, use what I typed"."""
+    _in_step(press, Step.PICK)
+    company_id = press.data.int_arg()
+    data = dict(press.profile.dialog_data)
+    offered = {int(c[0]) for c in data.get("offered", [])}
+    services = context.services
+    if company_id == 0:
+        typed = str(data.get("typed", ""))
+        if not typed:
+            raise StaleAction("nothing typed")
+        await press.query.answer()
+        link = await services.companies.link_user(press.profile.id, typed)
+    elif company_id is not None and company_id in offered:
+        await press.query.answer()
+        link = await services.companies.link_user(press.profile.id, company_id)
+    else:
+        raise StaleAction("company not offered")
+    await _after_company(context, press.chat_id, press.profile, data, link)
+
+
+async def _cb_skip_phone(press: Press, context: Context) -> None:
+    _in_step(press, Step.PHONE)
+    await press.query.answer()
+    lang = press.profile.lang
+    done = context.services.catalog.t(lang, "tk_phone_skipped")
+    await _finish(context, press.chat_id, press.profile, dict(press.profile.dialog_data), done)
+
+
+async def _cb_cancel(press: Press, context: Context) -> None:
+    _in_step(press, *Step)
+    await press.query.answer()
+    await cancel(context, press.chat_id, press.profile)
+
+
+async def cancel(context: Context, chat_id: int, profile: Profile) -> None:
+    """Stop the dialogue; the tickets waiting for it are withdrawn (closed), nothing passed
+    on. The member may ask an expert again at any time."""
+    services = context.services
+    numbers: list[str] = []
+    for ticket_id in _tickets(profile.dialog_data):
+        try:
+            change = await services.tickets.close(
+                ticket_id, profile.id, "profile dialogue cancelled"
+            )
+        except (NotFound, StaleAction):
+            continue
+        numbers.append(change.ticket.number)
+    await services.members.set_dialog(profile.id, None)
+    catalog, lang = services.catalog, profile.lang
+    text = (
+        catalog.t(lang, "tk_profile_cancelled", numbers=", ".join(numbers))
+        if numbers
+        else catalog.t(lang, "tk_cancelled")
+    )
+    await send_html(context, chat_id, text)
+
+
+CALLBACKS: dict[str, staff.TicketCallback] = {
+    "pc": _cb_pick,
+    "ps": _cb_skip_phone,
+    "pq": _cb_cancel,
+}

@@ -1,0 +1,866 @@
+"""Member ↔ expert relay, and where a member's message goes.
+
+A private message from a **member** is routed, in this order:
+
+1. the profile dialogue, if it is waiting for an answer (handlers.profile);
+2. a *reply* to a message about one of their open tickets → that ticket;
+3. "new question" mode (``faq``, set by /start or the ❓ button) → the FAQ assistant;
+4. the ticket they chose last (``tk``, set when a ticket is opened or chosen);
+5. their open tickets: none → the FAQ assistant; one → it; several → a chooser (the
+   messages are held in the database until they pick one, then the choice is remembered;
+   🔀 / /mytickets switch).
+
+So while a ticket is open, everything the member sends reaches their expert; to ask the FAQ
+assistant something new they tap ❓ New question (or send /start), and to write to the
+expert again they tap ✍️ on their ticket message or in /mytickets.
+
+A private message from a **team member** (expert, staff, admin) that *replies* to a relayed
+message, a notice or the dossier of a ticket goes to that ticket's member (``/reply NUMBER
+text`` does the same); in the staff group, replying to a relayed member message does.
+
+Every message is stored first (``RelayService.record_*``) and marked delivered after the
+copy is sent, so nothing accepted is lost: at start-up :func:`redeliver` sends what was stored
+but not delivered. Files travel by Telegram file id (no download, no upload, no size limit);
+albums are collected for a moment and sent as one album with ``sendMediaGroup``. Nothing
+uses ``forward_from``, and a team member's Telegram account is never shown to a member.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import Context, IpdeskApp
+from bot.services.errors import StaleAction
+from bot.services.members import Profile
+from bot.services.relay import Direction, RelayedMessage
+from bot.services.roles import is_team
+from bot.services.tickets import TicketKey, TicketView
+from bot.text import html, split_text
+from faq.models import Lang
+from handlers import cards, keyboards, member, profile, staff
+from handlers.cards import STAFF_LANG
+from handlers.common import (
+    command_args,
+    profile_of,
+    send_chunks,
+    send_html,
+    send_plain_long,
+)
+from handlers.member import Press
+
+log = logging.getLogger(__name__)
+
+FAQ_STATE = "faq"
+TICKET_STATE = profile.RELAY_STATE
+CHOOSE_STATE = profile.CHOOSE_STATE
+ALBUM_DELAY = 1.0
+"""Seconds to wait for the rest of an album (Telegram sends each part as its own update)."""
+ALBUM_MAX = 10
+CAPTION_MAX = 1024
+BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+"""Bots may download files up to 20 MB (and upload up to 50 MB); relaying by file id has
+no limit, so bigger files are passed on, with a word to the sender (see tk_file_large)."""
+
+
+# --- what a message carries ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    text: str | None
+    file_id: str | None = None
+    file_kind: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    media_group_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "file_id": self.file_id,
+            "file_kind": self.file_kind,
+            "file_name": self.file_name,
+            "file_size": self.file_size,
+            "media_group_id": self.media_group_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Content:
+        return cls(
+            data.get("text"),
+            data.get("file_id"),
+            data.get("file_kind"),
+            data.get("file_name"),
+            data.get("file_size"),
+            data.get("media_group_id"),
+        )
+
+
+def content_of(message: Message) -> Content | None:
+    """Text, a photo (largest size) or a document, with its caption; None for anything the
+    relay does not carry (voice, video, stickers, locations …)."""
+    group = message.media_group_id
+    if message.photo:
+        largest = message.photo[-1]
+        return Content(message.caption, largest.file_id, "photo", None, largest.file_size, group)
+    if message.document is not None:
+        doc = message.document
+        return Content(
+            message.caption, doc.file_id, "document", doc.file_name, doc.file_size, group
+        )
+    if message.text is not None:
+        return Content(message.text)
+    return None
+
+
+def too_big_to_download(size: int | None) -> bool:
+    return size is not None and size > BOT_DOWNLOAD_LIMIT
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    chat_id: int
+    lang: Lang
+    header: str
+
+
+async def _targets(context: Context, rec: RelayedMessage) -> list[Target]:
+    """Where a stored message goes, in order of preference, with its header."""
+    services = context.services
+    catalog = services.catalog
+    staff_chat = services.settings.staff_chat_id
+    if rec.direction is Direction.EXPERT:
+        lang = rec.recipient_lang or "zh"
+        header = cards.team_header(catalog, lang, rec.ticket_number, rec.sender_expert)
+        return [Target(rec.recipient_id, lang, header)] if rec.recipient_id is not None else []
+    view = await staff.system_view(context, rec.ticket_id)
+    found: list[Target] = []
+    if rec.recipient_id is not None:
+        lang = await services.members.lang_of(rec.recipient_id)
+        found.append(Target(rec.recipient_id, lang, cards.member_header(catalog, lang, view)))
+    if staff_chat is not None:
+        header = cards.member_header(catalog, STAFF_LANG, view)
+        if found:  # the group only gets it when the responder cannot be reached
+            header += "\n" + catalog.t(STAFF_LANG, "tk_responder_unreachable")
+        found.append(Target(staff_chat, STAFF_LANG, header))
+    return found
+
+
+def _caption(header: str, text: str | None) -> tuple[str, str | None]:
+    """The caption (header + text) and any text that does not fit in Telegram's caption."""
+    caption = "\n".join(p for p in (header, html(text) if text else "") if p)
+    if cards.plain_length(caption) <= CAPTION_MAX:
+        return caption, None
+    return header, text
+
+
+async def _send_one(
+    context: Context, target: Target, rec: RelayedMessage
+) -> tuple[int, list[int]]:
+    """Send one message; (the id replies should point at, ids of any overflow messages)."""
+    bot = context.bot
+    if rec.file_id and rec.file_kind in ("photo", "document"):
+        text, rest = _caption(target.header, rec.text)
+        caption = text or None
+        if rec.file_kind == "photo":
+            sent = await bot.send_photo(
+                target.chat_id, rec.file_id, caption=caption, parse_mode=ParseMode.HTML
+            )
+        else:
+            sent = await bot.send_document(
+                target.chat_id, rec.file_id, caption=caption, parse_mode=ParseMode.HTML
+            )
+        extra = []
+        if rest:
+            extra.append((await send_plain_long(context, target.chat_id, rest)).message_id)
+        return sent.message_id, extra
+    return (await _send_text(context, target.chat_id, target.header, rec.text or "")), []
+
+
+async def _send_text(context: Context, chat_id: int, header: str, text: str) -> int:
+    """Header on its own line above the (escaped) text; split only if Telegram needs it.
+    Returns the id of the last message sent."""
+    chunks = split_text(text) or [""]
+    last = 0
+    for index, chunk in enumerate(chunks):
+        body = html(chunk)
+        if index == 0 and header:
+            body = f"{header}\n{body}" if body else header
+        last = (await send_html(context, chat_id, body)).message_id
+    return last
+
+
+async def _send_album(
+    context: Context, target: Target, parts: list[RelayedMessage]
+) -> tuple[list[int], list[int]]:
+    """Send album parts as albums (photos and documents cannot be mixed; ≤ 10 per album),
+    the header on the first caption; returns each part's message id, in order, and the ids
+    of any overflow text messages."""
+    ids: list[int] = []
+    extra: list[int] = []
+    header = target.header
+    runs = [list(g) for _, g in itertools.groupby(parts, key=lambda p: p.file_kind)]
+    batches = [run[i : i + ALBUM_MAX] for run in runs for i in range(0, len(run), ALBUM_MAX)]
+    for batch in batches:
+        if len(batch) == 1:
+            mid, more = await _send_one(
+                context, Target(target.chat_id, target.lang, header), batch[0]
+            )
+            ids.append(mid)
+            extra.extend(more)
+            header = ""
+            continue
+        media: list[InputMediaPhoto | InputMediaDocument] = []
+        overflow: list[str] = []
+        for part in batch:
+            text, rest = _caption(header, part.text)
+            header = ""
+            if rest:
+                overflow.append(rest)
+            assert part.file_id is not None
+            kind = InputMediaPhoto if part.file_kind == "photo" else InputMediaDocument
+            media.append(kind(part.file_id, caption=text or None, parse_mode=ParseMode.HTML))
+        sent = await context.bot.send_media_group(target.chat_id, media)
+        ids.extend(m.message_id for m in sent)
+        for text in overflow:
+            extra.append((await send_plain_long(context, target.chat_id, text)).message_id)
+    return ids, extra
+
+
+async def deliver(context: Context, parts: list[RelayedMessage]) -> Target | None:
+    """Send stored message(s) of one ticket — a single message, or the parts of one album —
+    to the recipient (falling back to the staff group when an expert cannot be reached),
+    and mark each delivered. None when nobody could be reached: the message stays stored
+    as undelivered and :func:`redeliver` sends it at the next start."""
+    if not parts:
+        return None
+    relay = context.services.relay
+    for target in await _targets(context, parts[0]):
+        try:
+            if len(parts) == 1:
+                mid, extra = await _send_one(context, target, parts[0])
+                ids = [mid]
+            else:
+                ids, extra = await _send_album(context, target, parts)
+        except Forbidden as exc:
+            log.info("%s: %s cannot be reached: %s", parts[0].ticket_number, target.chat_id, exc)
+            continue
+        except TelegramError as exc:  # stays stored; sent at the next start at the latest
+            log.warning(
+                "%s: sending to %s failed: %s", parts[0].ticket_number, target.chat_id, exc
+            )
+            continue
+        for part, mid in zip(parts, ids, strict=False):
+            await relay.mark_delivered(part.id, target.chat_id, mid)
+        for mid in extra:
+            await relay.record_bot_message(parts[0].ticket_id, target.chat_id, mid)
+        return target
+    return None
+
+
+async def redeliver(app: IpdeskApp) -> int:
+    """At start-up: send what was stored but not delivered before the last stop."""
+    context = Context(app)
+    pending = await app.bot_data.services.relay.undelivered()
+    count = 0
+    for _, group in itertools.groupby(
+        pending, key=lambda r: (r.ticket_id, r.media_group_id or f"#{r.id}")
+    ):
+        parts = list(group)
+        try:
+            if await deliver(context, parts) is not None:
+                count += len(parts)
+        except TelegramError as exc:
+            log.warning("%s: redelivery failed: %s", parts[0].ticket_number, exc)
+    return count
+
+
+# --- albums ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumJob:
+    ticket_id: int
+    media_group_id: str
+    sender_chat: int
+    sender_lang: Lang
+    several_open: bool
+    to_member: bool  # a team reply (ack the team member) rather than a member message
+
+
+def _schedule_album(context: Context, job: AlbumJob) -> None:
+    """(Re)start the short wait for the rest of an album; the last part to arrive wins."""
+    queue = context.job_queue
+    assert queue is not None
+    name = f"album:{job.ticket_id}:{job.media_group_id}"
+    for old in queue.get_jobs_by_name(name):
+        old.schedule_removal()
+    # PTB types CallbackContext.job_queue with its own type variable, not our Context.
+    queue.run_once(_flush_album, ALBUM_DELAY, data=job, name=name)  # type: ignore[arg-type]
+
+
+async def _flush_album(context: Context) -> None:
+    assert context.job is not None
+    job = context.job.data
+    assert isinstance(job, AlbumJob)
+    relay = context.services.relay
+    parts = [p for p in await relay.album(job.ticket_id, job.media_group_id) if not p.delivered]
+    if not parts:
+        return
+    target = await deliver(context, parts)
+    await _ack(context, job.sender_chat, job.sender_lang, parts[0], target, job.several_open,
+               to_member=job.to_member)  # fmt: skip
+    if any(p.status_change or p.priority_raised or p.first_response for p in parts):
+        await staff.ticket_changed(context, job.ticket_id)
+
+
+# --- acknowledgements ------------------------------------------------------------------------
+
+
+async def _ack(
+    context: Context,
+    chat_id: int,
+    lang: Lang,
+    rec: RelayedMessage,
+    target: Target | None,
+    several_open: bool,
+    *,
+    to_member: bool,
+) -> None:
+    """Tell the sender where their message went (team replies in the staff group are only
+    acknowledged when they could not be delivered)."""
+    catalog = context.services.catalog
+    number = rec.ticket_number
+    if to_member:
+        if target is None:
+            await send_html(
+                context, chat_id, catalog.t(lang, "tk_member_unreachable", number=number)
+            )
+        elif not staff.is_staff_chat(context, chat_id):
+            await send_html(context, chat_id, catalog.t(lang, "tk_sent_member", number=number))
+        return
+    if target is None:
+        key = "tk_sent_stored"
+    elif staff.is_staff_chat(context, target.chat_id):
+        key = "tk_sent_secretariat"
+    else:
+        key = "tk_sent_expert"
+    await send_html(
+        context,
+        chat_id,
+        catalog.t(lang, key, number=number),
+        keyboards.relay_ack(catalog, lang, several_open),
+    )
+
+
+async def _size_notice(context: Context, chat_id: int, lang: Lang, content: Content) -> None:
+    if too_big_to_download(content.file_size):
+        assert content.file_size is not None
+        size = f"{content.file_size / 1024 / 1024:.0f}"
+        await send_html(
+            context, chat_id, context.services.catalog.t(lang, "tk_file_large", size=size)
+        )
+
+
+# --- member → team ---------------------------------------------------------------------------
+
+
+async def relay_member(
+    context: Context,
+    profile: Profile,
+    chat_id: int,
+    message_id: int,
+    content: Content,
+    ticket_id: int,
+    several_open: bool,
+) -> None:
+    """Store a member's message on their ticket, then pass it on (albums after a moment)."""
+    rec = await context.services.relay.record_member_message(
+        profile.id,
+        ticket_id,
+        text=content.text,
+        file_id=content.file_id,
+        file_kind=content.file_kind,
+        file_name=content.file_name,
+        media_group_id=content.media_group_id,
+        source_chat_id=chat_id,
+        source_message_id=message_id,
+    )
+    if rec.duplicate and rec.delivered:
+        return
+    await _size_notice(context, chat_id, profile.lang, content)
+    if content.media_group_id:
+        _schedule_album(
+            context,
+            AlbumJob(
+                ticket_id, content.media_group_id, chat_id, profile.lang, several_open, False
+            ),
+        )
+        return
+    target = await deliver(context, [rec])
+    await _ack(context, chat_id, profile.lang, rec, target, several_open, to_member=False)
+    if rec.status_change or rec.priority_raised:
+        await staff.ticket_changed(context, ticket_id)
+
+
+async def _faq(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await member.on_text(update, context)
+    else:
+        await member.on_unsupported(update, context)
+
+
+async def member_message(update: Update, context: Context, profile: Profile) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    services = context.services
+    state, data = profile.dialog_state, profile.dialog_data
+    ticket_id: int | None = None
+    replied = message.reply_to_message
+    if replied is not None:
+        view = await services.relay.ticket_for_reply(chat.id, replied.message_id)
+        if view is not None and view.member.user_id == profile.id and view.is_open:
+            ticket_id = view.id
+    if ticket_id is None and state == FAQ_STATE:
+        await _faq(update, context)
+        return
+    open_tickets = await services.relay.tickets_for_member_message(profile.id)
+    open_ids = [v.id for v in open_tickets]
+    if ticket_id is None and state == TICKET_STATE and data.get("ticket") in open_ids:
+        ticket_id = int(data["ticket"])
+    if ticket_id is None:
+        if not open_tickets:
+            if state in (TICKET_STATE, CHOOSE_STATE):
+                await services.members.set_dialog(profile.id, None)
+            await _faq(update, context)
+            return
+        if len(open_tickets) == 1:
+            ticket_id = open_tickets[0].id
+        else:
+            await _hold_for_choice(context, profile, message, open_tickets)
+            return
+    content = content_of(message)
+    if content is None:
+        await send_html(context, chat.id, services.catalog.t(profile.lang, "tk_relay_unsupported"))
+        return
+    await relay_member(
+        context, profile, chat.id, message.message_id, content, ticket_id, len(open_ids) > 1
+    )
+    if state != TICKET_STATE or data.get("ticket") != ticket_id:
+        await services.members.set_dialog(profile.id, TICKET_STATE, {"ticket": ticket_id})
+
+
+async def _hold_for_choice(
+    context: Context, profile: Profile, message: Message, open_tickets: list[TicketView]
+) -> None:
+    """Several open tickets and no choice yet: keep the message (in the database) and ask."""
+    services = context.services
+    catalog, lang = services.catalog, profile.lang
+    content = content_of(message)
+    if content is None:
+        await send_html(context, message.chat_id, catalog.t(lang, "tk_relay_unsupported"))
+        return
+    pending = (
+        list(profile.dialog_data.get("pending", []))
+        if (profile.dialog_state == CHOOSE_STATE)
+        else []
+    )
+    asked = bool(pending)  # the chooser is already on screen: hold this one quietly too
+    pending.append({**content.to_json(), "chat": message.chat_id, "message": message.message_id})
+    await services.members.set_dialog(profile.id, CHOOSE_STATE, {"pending": pending})
+    if asked:
+        return
+    choices = [(v.id, f"{v.number} · {cards.one_line(v.question, 30)}") for v in open_tickets]
+    await send_html(
+        context,
+        message.chat_id,
+        catalog.t(lang, "tk_choose_ticket"),
+        keyboards.ticket_chooser(catalog, lang, choices),
+    )
+
+
+# --- team → member ---------------------------------------------------------------------------
+
+
+async def team_reply(
+    context: Context,
+    chat_id: int,
+    message_id: int,
+    content: Content | None,
+    actor_id: int,
+    ticket: TicketKey,
+) -> None:
+    """Store a team member's reply on the ticket and pass it to the member."""
+    services = context.services
+    lang = await staff.chat_lang(context, chat_id, actor_id)
+    if content is None:
+        await send_html(context, chat_id, services.catalog.t(lang, "tk_relay_unsupported_team"))
+        return
+    rec = await services.relay.record_expert_message(
+        actor_id,
+        ticket,
+        text=content.text,
+        file_id=content.file_id,
+        file_kind=content.file_kind,
+        file_name=content.file_name,
+        media_group_id=content.media_group_id,
+        source_chat_id=chat_id,
+        source_message_id=message_id,
+    )
+    if rec.duplicate and rec.delivered:
+        return
+    await _size_notice(context, chat_id, lang, content)
+    if content.media_group_id:
+        _schedule_album(
+            context, AlbumJob(rec.ticket_id, content.media_group_id, chat_id, lang, False, True)
+        )
+        return
+    target = await deliver(context, [rec])
+    await _ack(context, chat_id, lang, rec, target, False, to_member=True)
+    if rec.status_change or rec.first_response:
+        await staff.ticket_changed(context, rec.ticket_id)
+
+
+async def _team_private(update: Update, context: Context, who: Profile) -> None:
+    """A team member's private message. A reply to a message about someone's ticket goes to
+    that member. Otherwise, when they are acting as a member themselves (they asked an
+    expert, or chose ❓ / sent /start), it is routed like a member's; else they get a
+    reminder of how to answer members."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        return
+    catalog, lang = context.services.catalog, who.lang
+    replied = message.reply_to_message
+    view = (
+        await context.services.relay.ticket_for_reply(chat.id, replied.message_id)
+        if replied is not None
+        else None
+    )
+    if view is not None and view.member.user_id != who.id:
+        await team_reply(
+            context, chat.id, message.message_id, content_of(message), user.id, view.id
+        )
+        return
+    if view is not None or who.dialog_state in (FAQ_STATE, TICKET_STATE, CHOOSE_STATE):
+        await member_message(update, context, who)
+        return
+    if replied is not None:
+        await send_html(
+            context, chat.id, catalog.t(lang, "tk_reply_unknown"), reply_to=message.message_id
+        )
+        return
+    await send_html(
+        context,
+        chat.id,
+        catalog.t(lang, "tk_team_hint"),
+        keyboards.relay_ack(catalog, lang, several_open=False),
+    )
+
+
+# --- entry points (registered in handlers/__init__.py) ----------------------------------------
+
+
+async def on_private_message(update: Update, context: Context) -> None:
+    """Every non-command private message: dialogue, team reply, ticket, or FAQ."""
+    if update.effective_message is None or update.effective_user is None:
+        return
+    who = await profile_of(update, context)
+    if profile.is_step(who.dialog_state):
+        await profile.on_message(update, context, who)
+        return
+    if who.dialog_state == staff.RESOLVE and await staff.take_resolve_reply(update, context):
+        return
+    if is_team(who.role):
+        await _team_private(update, context, who)
+        return
+    await member_message(update, context, who)
+
+
+async def on_staff_group_message(update: Update, context: Context) -> None:
+    """A non-command message in the staff group (from a team member: the guard saw to that):
+    the summary a Resolve prompt asked for, or a reply to a relayed member message."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        return
+    if await staff.take_resolve_reply(update, context):
+        return
+    replied = message.reply_to_message
+    if replied is None:
+        return  # the team talking among themselves
+    view = await context.services.relay.ticket_for_reply(chat.id, replied.message_id)
+    if view is None:
+        return
+    if view.card_message_id == replied.message_id:
+        await send_html(
+            context,
+            chat.id,
+            context.services.catalog.t(STAFF_LANG, "tk_group_reply_to_card", number=view.number),
+            reply_to=message.message_id,
+        )
+        return
+    await team_reply(context, chat.id, message.message_id, content_of(message), user.id, view.id)
+
+
+async def on_private_edit(update: Update, context: Context) -> None:
+    """Edits are not relayed (the copy was sent already): say so. Other edits of text are
+    questions asked again (handlers.member)."""
+    message, chat = update.edited_message, update.effective_chat
+    if message is None or chat is None or update.effective_user is None:
+        return
+    if await context.services.relay.ticket_for_reply(chat.id, message.message_id) is not None:
+        who = await profile_of(update, context)
+        await send_html(
+            context,
+            chat.id,
+            context.services.catalog.t(who.lang, "tk_edit_not_relayed"),
+            reply_to=message.message_id,
+        )
+        return
+    if message.text is not None:
+        await member.on_edited_text(update, context)
+
+
+async def reply_command(update: Update, context: Context) -> None:
+    """/reply NUMBER text — answer the member of a ticket without replying to a message."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        return
+    await profile_of(update, context)
+    number, text = command_args(message)
+    if not number or not text:
+        lang = await staff.chat_lang(context, chat.id, user.id)
+        await send_html(context, chat.id, context.services.catalog.t(lang, "tk_usage_reply"))
+        return
+    await team_reply(context, chat.id, message.message_id, Content(text), user.id, number)
+
+
+async def cancel_command(update: Update, context: Context) -> None:
+    """/cancel: leave the profile dialogue, a pending Resolve, or the ticket chooser."""
+    chat = update.effective_chat
+    if chat is None or update.effective_user is None:
+        return
+    who = await profile_of(update, context)
+    services = context.services
+    if profile.is_step(who.dialog_state) and not staff.is_staff_chat(context, chat.id):
+        await profile.cancel(context, chat.id, who)
+        return
+    lang = await staff.chat_lang(context, chat.id, who.id)
+    key = "tk_nothing_to_cancel"
+    if who.dialog_state == staff.RESOLVE and who.dialog_data.get("chat") == chat.id:
+        key = "tk_cancelled"
+    elif who.dialog_state == CHOOSE_STATE and not staff.is_staff_chat(context, chat.id):
+        key = "tk_cancelled_pending"
+    if key != "tk_nothing_to_cancel":
+        await services.members.set_dialog(who.id, None)
+    await send_html(context, chat.id, services.catalog.t(lang, key))
+
+
+# --- the member's own tickets ----------------------------------------------------------------
+
+
+async def my_tickets_command(update: Update, context: Context) -> None:
+    """/mytickets: the member's tickets; ✍️ write to / ✖️ close each open one."""
+    chat = update.effective_chat
+    if chat is None or update.effective_user is None:
+        return
+    who = await profile_of(update, context)
+    await _show_my_tickets(context, chat.id, who)
+
+
+async def _show_my_tickets(context: Context, chat_id: int, who: Profile) -> None:
+    services = context.services
+    catalog, lang = services.catalog, who.lang
+    views = await services.tickets.member_tickets(who.id)
+    chunks = cards.my_tickets_text(catalog, lang, services.settings.zone, views)
+    open_ = [(v.id, v.number) for v in views if v.is_open]
+    await send_chunks(context, chat_id, chunks, keyboards.my_tickets(catalog, lang, open_))
+
+
+async def ticket_command(update: Update, context: Context) -> None:
+    """/ticket NUMBER: the team see the full history; a member only their own ticket
+    (anything else is "not found", whether it exists or not)."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or update.effective_user is None:
+        return
+    who = await profile_of(update, context)
+    number, _ = command_args(message)
+    if is_team(who.role):
+        if not number:
+            lang = await staff.chat_lang(context, chat.id, who.id)
+            await send_html(context, chat.id, context.services.catalog.t(lang, "tk_usage_ticket"))
+            return
+        await staff.team_ticket(update, context, number)
+        return
+    services = context.services
+    catalog, lang = services.catalog, who.lang
+    if not number:
+        await send_html(context, chat.id, catalog.t(lang, "tk_usage_ticket"))
+        return
+    history = await services.tickets.history(who.id, number)
+    view = history.ticket
+    chunks = cards.member_ticket_text(
+        catalog, lang, services.settings.zone, view, history.messages
+    )
+    markup = (
+        keyboards.member_ticket(catalog, lang, view.id)
+        if view.is_open
+        else keyboards.reopen(catalog, lang, view.id)
+    )
+    sent = await send_chunks(context, chat.id, chunks, markup, reply_to=message.message_id)
+    await services.relay.record_bot_message(view.id, chat.id, sent.message_id)
+
+
+def _own_open(open_tickets: list[TicketView], ticket_id: int | None) -> TicketView:
+    found = next((v for v in open_tickets if v.id == ticket_id), None)
+    if found is None:
+        raise StaleAction("not one of the member's open tickets")
+    return found
+
+
+async def _cb_choose(press: Press, context: Context) -> None:
+    """tk:ID — messages now go to this ticket (and any held ones are sent there)."""
+    services = context.services
+    open_tickets = await services.relay.tickets_for_member_message(press.profile.id)
+    view = _own_open(open_tickets, press.data.int_arg())
+    await press.query.answer()
+    who = press.profile
+    pending = list(who.dialog_data.get("pending", [])) if who.dialog_state == CHOOSE_STATE else []
+    records: list[RelayedMessage] = []
+    for item in pending:
+        content = Content.from_json(item)
+        records.append(
+            await services.relay.record_member_message(
+                who.id,
+                view.id,
+                text=content.text,
+                file_id=content.file_id,
+                file_kind=content.file_kind,
+                file_name=content.file_name,
+                media_group_id=content.media_group_id,
+                source_chat_id=item.get("chat"),
+                source_message_id=item.get("message"),
+            )
+        )
+    await services.members.set_dialog(who.id, TICKET_STATE, {"ticket": view.id})
+    catalog, lang = services.catalog, who.lang
+    if not records:
+        await send_html(
+            context, press.chat_id, catalog.t(lang, "tk_add_prompt", number=view.number)
+        )
+        return
+    several = len(open_tickets) > 1
+    for _, group in itertools.groupby(
+        (r for r in records if not r.delivered), key=lambda r: r.media_group_id or f"#{r.id}"
+    ):
+        parts = list(group)
+        target = await deliver(context, parts)
+        await _ack(context, press.chat_id, lang, parts[0], target, several, to_member=False)
+    if any(r.status_change or r.priority_raised for r in records):
+        await staff.ticket_changed(context, view.id)
+
+
+async def _cb_close(press: Press, context: Context) -> None:
+    """tc:ID — the member closes their own ticket."""
+    ticket_id = press.data.int_arg()
+    if ticket_id is None:
+        raise StaleAction("bad ticket id")
+    services = context.services
+    change = await services.tickets.close(ticket_id, press.profile.id, "closed by the member")
+    await press.query.answer()
+    who = press.profile
+    if who.dialog_state == TICKET_STATE and who.dialog_data.get("ticket") == ticket_id:
+        await services.members.set_dialog(who.id, None)
+    catalog, lang = services.catalog, who.lang
+    await send_html(
+        context,
+        press.chat_id,
+        catalog.t(lang, "tk_closed_by_member", number=change.ticket.number),
+        keyboards.reopen(catalog, lang, ticket_id),
+    )
+    view = await staff.ticket_changed(context, ticket_id)
+    await _tell_responder(context, view, "tk_member_closed_team")
+
+
+async def _cb_reopen(press: Press, context: Context) -> None:
+    """tr:ID — the member reopens their resolved or closed ticket."""
+    ticket_id = press.data.int_arg()
+    if ticket_id is None:
+        raise StaleAction("bad ticket id")
+    services = context.services
+    view = await services.tickets.view_ticket(press.profile.id, ticket_id)
+    await services.tickets.reopen(ticket_id, press.profile.id, "reopened by the member")
+    await press.query.answer()
+    await services.members.set_dialog(press.profile.id, TICKET_STATE, {"ticket": ticket_id})
+    catalog, lang = services.catalog, press.profile.lang
+    sent = await send_html(
+        context,
+        press.chat_id,
+        catalog.t(lang, "tk_reopened", number=view.number),
+        keyboards.member_ticket(catalog, lang, ticket_id),
+    )
+    await services.relay.record_bot_message(ticket_id, press.chat_id, sent.message_id)
+    full = await staff.ticket_changed(context, ticket_id)
+    await _tell_responder(context, full, "tk_member_reopened_team")
+
+
+async def _tell_responder(context: Context, view: TicketView, key: str) -> None:
+    services = context.services
+    chat_id = view.responder_id or services.settings.staff_chat_id
+    if chat_id is None:
+        return
+    lang = await staff.chat_lang(context, chat_id, chat_id)
+    try:
+        sent = await send_html(context, chat_id, services.catalog.t(lang, key, number=view.number))
+    except TelegramError as exc:
+        log.info("%s: responder not told: %s", view.number, exc)
+        return
+    if not staff.is_staff_chat(context, chat_id):
+        await services.relay.record_bot_message(view.id, chat_id, sent.message_id)
+
+
+async def _cb_new_question(press: Press, context: Context) -> None:
+    """nq — leave the ticket: what the member types next goes to the FAQ assistant."""
+    if press.data.arg:
+        raise StaleAction("nq takes no argument")
+    await press.query.answer()
+    services = context.services
+    await services.members.set_dialog(press.profile.id, FAQ_STATE)
+    await send_html(
+        context,
+        press.chat_id,
+        services.catalog.t(press.profile.lang, "tk_new_question_mode"),
+        keyboards.topics(services.catalog, press.profile.lang),
+    )
+
+
+async def _cb_my_tickets(press: Press, context: Context) -> None:
+    if press.data.arg:
+        raise StaleAction("mt takes no argument")
+    await press.query.answer()
+    await _show_my_tickets(context, press.chat_id, press.profile)
+
+
+CALLBACKS: dict[str, staff.TicketCallback] = {
+    "tk": _cb_choose,
+    "tc": _cb_close,
+    "tr": _cb_reopen,
+    "nq": _cb_new_question,
+    "mt": _cb_my_tickets,
+}

@@ -1,0 +1,548 @@
+"""The team's side: staff-group cards, Claim / Reassign / Resolve, the 摸底 dossier, and the
+staff commands (/queue, /mine, /ticket for the team, /resolve, /reassign, /note).
+
+Every action goes through a service that checks the actor in the database; the buttons
+carry ids only. A card is posted when a ticket is assigned (or found to have nobody who
+fits) and edited in place whenever the ticket changes (:func:`ticket_changed`).
+
+Resolve by button is a two-step conversation kept in the database (a restart continues)::
+
+    ```mermaid
+    stateDiagram-v2
+        [*] --> resolve: press ✅ Resolve (rs:ID)
+        resolve --> [*]: reply to the prompt with the summary → resolved
+        resolve --> [*]: /cancel
+    ```
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import ForceReply, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.app import set_staff_menu
+from bot.context import Context
+from bot.services.errors import NotAllowed, NotFound, StaleAction
+from bot.services.roles import is_staff, is_team
+from bot.services.tickets import (
+    AssignOutcome,
+    ClaimOutcome,
+    TicketKey,
+    TicketView,
+    load_ticket,
+    ticket_view,
+)
+from faq.models import Lang
+from handlers import cards, keyboards
+from handlers.cards import STAFF_LANG
+from handlers.common import (
+    command_args,
+    edit_html,
+    profile_of,
+    send_chunks,
+    send_html,
+)
+from handlers.member import Press
+
+log = logging.getLogger(__name__)
+
+TicketCallback = Callable[[Press, Context], Awaitable[None]]
+"""A ticket button: raises a DomainError (answered by the error handler) when refused."""
+
+RESOLVE = "resolve"
+"""Dialogue state of a team member asked for a resolution summary."""
+
+
+def plain(context: Context, lang: Lang, key: str, /, **values: object) -> str:
+    """A catalog string as plain text (callback answers are not HTML), ≤ 200 characters."""
+    text = context.services.catalog.raw(lang, key).format(**values)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def is_staff_chat(context: Context, chat_id: int) -> bool:
+    return chat_id == context.services.settings.staff_chat_id
+
+
+async def chat_lang(context: Context, chat_id: int, user_id: int) -> Lang:
+    """The staff group reads the staff language; a private chat its user's language."""
+    if is_staff_chat(context, chat_id):
+        return STAFF_LANG
+    return await context.services.members.lang_of(user_id)
+
+
+async def system_view(context: Context, ticket: TicketKey) -> TicketView:
+    """The full view of a ticket for the bot's own bookkeeping (cards, routing).
+
+    Never shown to a user as such: everything user-facing goes through the services'
+    authorised queries. (Service gap: ``TicketService`` has no actor-less view.)
+    """
+    async with context.services.sessions() as s:
+        return await ticket_view(s, await load_ticket(s, ticket))
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+
+async def publish(
+    context: Context, view: TicketView, *, reason: AssignOutcome | None = None
+) -> None:
+    """Post the ticket's card in the staff group, or edit it in place."""
+    services = context.services
+    chat_id = services.settings.staff_chat_id
+    if chat_id is None:
+        return
+    catalog = services.catalog
+    text = cards.card_text(catalog, STAFF_LANG, services.settings.zone, view, reason=reason)
+    markup = keyboards.card(catalog, STAFF_LANG, view.id, view.is_open)
+    try:
+        if (
+            view.card_chat_id is not None
+            and view.card_message_id is not None
+            and await edit_html(context, view.card_chat_id, view.card_message_id, text, markup)
+        ):
+            return
+        sent = await send_html(context, chat_id, text, markup)
+    except TelegramError as exc:
+        log.warning("%s: card not posted in the staff group: %s", view.number, exc)
+        return
+    await services.tickets.set_card(view.id, chat_id, sent.message_id)
+
+
+async def ticket_changed(context: Context, ticket_id: int) -> TicketView:
+    """Call after anything changed a ticket: its card (if posted) is edited to match."""
+    view = await system_view(context, ticket_id)
+    if view.card_message_id is not None:
+        await publish(context, view)
+    return view
+
+
+async def notify_expert(
+    context: Context, view: TicketView, head_key: str = "tk_expert_notice_head"
+) -> bool:
+    """Tell the ticket's expert privately (assignment, reassignment); a reply to this notice
+    reaches the member. False when the expert cannot be reached (said in the staff group)."""
+    services = context.services
+    expert = view.expert
+    if expert is None or expert.user_id is None:
+        return False
+    catalog = services.catalog
+    lang = await services.members.lang_of(expert.user_id)
+    text = "\n\n".join(
+        [
+            catalog.t(lang, head_key),
+            cards.card_text(catalog, lang, services.settings.zone, view),
+            catalog.t(lang, "tk_expert_notice_foot", number=view.number),
+        ]
+    )
+    try:
+        sent = await send_html(
+            context, expert.user_id, text, keyboards.expert_notice(catalog, lang, view.id)
+        )
+    except (Forbidden, TelegramError) as exc:
+        log.info("%s: expert %s not reachable: %s", view.number, expert.key, exc)
+        await say_in_staff_group(
+            context,
+            catalog.t(STAFF_LANG, "tk_unreachable_expert", expert=expert.name(STAFF_LANG)),
+            reply_to=view.card_message_id,
+        )
+        return False
+    await services.relay.record_bot_message(view.id, expert.user_id, sent.message_id)
+    return True
+
+
+async def say_in_staff_group(
+    context: Context, text_html: str, *, reply_to: int | None = None
+) -> Message | None:
+    chat_id = context.services.settings.staff_chat_id
+    if chat_id is None:
+        return None
+    try:
+        return await send_html(context, chat_id, text_html, reply_to=reply_to)
+    except TelegramError as exc:
+        log.warning("could not post in the staff group: %s", exc)
+        return None
+
+
+async def send_dossier(context: Context, user_id: int, ticket_id: int) -> bool:
+    """摸底: send the team member privately what we know of the member behind the ticket.
+    A reply to it reaches the member. False if they never opened a chat with the bot."""
+    services = context.services
+    dossier = await services.dossier.for_ticket(user_id, ticket_id)
+    lang = await services.members.lang_of(user_id)
+    chunks = cards.dossier_text(
+        services.catalog, lang, services.settings.zone, dossier, services.engine.kb
+    )
+    markup = (
+        keyboards.dossier(services.catalog, lang, ticket_id) if dossier.ticket.is_open else None
+    )
+    try:
+        sent = await send_chunks(context, user_id, chunks, markup)
+    except (Forbidden, TelegramError) as exc:
+        log.info("dossier of ticket %s not delivered to %s: %s", ticket_id, user_id, exc)
+        return False
+    await services.relay.record_bot_message(ticket_id, user_id, sent.message_id)
+    return True
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+def _ticket_arg(press: Press) -> int:
+    ticket_id = press.data.int_arg()
+    if ticket_id is None:
+        raise StaleAction("bad ticket id")
+    return ticket_id
+
+
+def _require_team(press: Press) -> None:
+    """A member pressing a team button (forged) learns nothing: the stale-button answer."""
+    if not is_team(press.profile.role):
+        raise StaleAction("not a team member")
+
+
+async def _cb_claim(press: Press, context: Context) -> None:
+    _require_team(press)
+    ticket_id = _ticket_arg(press)
+    services = context.services
+    result = await services.tickets.claim(ticket_id, press.user.id)
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    number = result.ticket.number
+    if result.outcome is ClaimOutcome.HELD:
+        holder = result.holder.display(lang) if result.holder is not None else "—"
+        await press.query.answer(
+            plain(context, lang, "tk_held", number=number, holder=holder), show_alert=True
+        )
+        return
+    if result.outcome is ClaimOutcome.CLAIMED:
+        await ticket_changed(context, ticket_id)
+    sent = await send_dossier(context, press.user.id, ticket_id)
+    if result.outcome is ClaimOutcome.ALREADY_YOURS:
+        key = "tk_already_yours"
+    else:
+        key = "tk_claimed" if sent else "tk_claimed_no_dm"
+    await press.query.answer(plain(context, lang, key, number=number), show_alert=not sent)
+
+
+async def _cb_reassign_menu(press: Press, context: Context) -> None:
+    _require_team(press)
+    if not is_staff(press.profile.role):
+        raise NotAllowed("only staff reassign")
+    ticket_id = _ticket_arg(press)
+    services = context.services
+    view = await services.tickets.view_ticket(press.user.id, ticket_id)
+    if not view.is_open:
+        raise StaleAction(f"{view.number} is {view.status.value}")
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    counts = await services.experts.open_ticket_counts()
+    experts = [
+        (e.id, f"{e.name(lang)} · {counts.get(e.id, 0)}/{e.max_open}")
+        for e in await services.experts.list(active_only=True)
+        if e.user_id is not None
+    ]
+    await press.query.edit_message_reply_markup(
+        keyboards.reassign_menu(services.catalog, lang, ticket_id, experts)
+    )
+    await press.query.answer(plain(context, lang, "tk_reassign_pick", number=view.number))
+
+
+async def _cb_reassign_back(press: Press, context: Context) -> None:
+    _require_team(press)
+    ticket_id = _ticket_arg(press)
+    view = await context.services.tickets.view_ticket(press.user.id, ticket_id)
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    await press.query.edit_message_reply_markup(
+        keyboards.card(context.services.catalog, lang, view.id, view.is_open)
+    )
+    await press.query.answer()
+
+
+async def _cb_reassign_to(press: Press, context: Context) -> None:
+    _require_team(press)
+    if not is_staff(press.profile.role):
+        raise NotAllowed("only staff reassign")
+    ticket_part, _, expert_part = press.data.arg.partition(".")
+    if not ticket_part.isdigit() or not expert_part.isdigit():
+        raise StaleAction("bad reassign data")
+    await reassign(context, press.user.id, int(ticket_part), int(expert_part))
+    view = await system_view(context, int(ticket_part))
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    name = view.expert.name(lang) if view.expert else "—"
+    await press.query.answer(
+        plain(context, lang, "tk_reassigned", number=view.number, expert=name)
+    )
+
+
+async def reassign(context: Context, actor_id: int, ticket: TicketKey, expert: int | str) -> None:
+    """Give the ticket to another expert; tell the new expert, the previous one and the
+    member, and update the card."""
+    services = context.services
+    before = await system_view(context, ticket)
+    change = await services.tickets.reassign(ticket, actor_id, expert)
+    view = change.ticket
+    await publish(context, view)
+    await notify_expert(context, view, "tk_expert_notice_reassigned")
+    old = before.expert
+    if (
+        old is not None
+        and old.user_id is not None
+        and (view.expert is None or old.id != view.expert.id)
+    ):
+        lang = await services.members.lang_of(old.user_id)
+        try:
+            await send_html(
+                context,
+                old.user_id,
+                services.catalog.t(lang, "tk_reassigned_away", number=view.number),
+            )
+        except TelegramError as exc:
+            log.info("%s: previous expert not told: %s", view.number, exc)
+    if view.expert is not None:
+        catalog = services.catalog
+        text = catalog.t(
+            view.lang,
+            "tk_reassigned_member",
+            number=view.number,
+            expert=cards.expert_label(catalog, view.lang, view.expert),
+        )
+        try:
+            sent = await send_html(context, view.member.user_id, text)
+            await services.relay.record_bot_message(view.id, view.member.user_id, sent.message_id)
+        except TelegramError as exc:
+            log.info("%s: member not told of the reassignment: %s", view.number, exc)
+
+
+async def _cb_resolve(press: Press, context: Context) -> None:
+    _require_team(press)
+    ticket_id = _ticket_arg(press)
+    services = context.services
+    view = await services.tickets.view_ticket(press.user.id, ticket_id)
+    if not view.is_open:
+        raise StaleAction(f"{view.number} is {view.status.value}")
+    private = not is_staff_chat(context, press.chat_id)
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    key = "tk_resolve_prompt_private" if private else "tk_resolve_prompt"
+    text = services.catalog.t(lang, key, number=view.number, name=press.user.first_name or "")
+    await press.query.answer()
+    sent = await context.bot.send_message(
+        press.chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(selective=True) if private else None,
+    )
+    await services.members.set_dialog(
+        press.user.id,
+        RESOLVE,
+        {"ticket": ticket_id, "chat": press.chat_id, "prompt": sent.message_id},
+    )
+
+
+CALLBACKS: dict[str, TicketCallback] = {
+    "cl": _cb_claim,
+    "ra": _cb_reassign_menu,
+    "rb": _cb_reassign_back,
+    "rx": _cb_reassign_to,
+    "rs": _cb_resolve,
+}
+
+
+# --- resolving -------------------------------------------------------------------------------
+
+
+async def resolve(
+    context: Context,
+    actor_id: int,
+    ticket: TicketKey,
+    summary: str,
+    *,
+    chat_id: int,
+    reply_to: int | None = None,
+) -> TicketView:
+    """Resolve with the summary; update the card, tell the member and the actor."""
+    services = context.services
+    catalog = services.catalog
+    change = await services.tickets.resolve(ticket, actor_id, summary)
+    view = await ticket_changed(context, change.ticket.id)
+    try:
+        await send_html(
+            context,
+            view.member.user_id,
+            catalog.t(
+                view.lang, "tk_resolved_member", number=view.number, summary=summary.strip()
+            ),
+            keyboards.reopen(catalog, view.lang, view.id),
+        )
+    except TelegramError as exc:
+        log.info("%s: member not told of the resolution: %s", view.number, exc)
+    lang = await chat_lang(context, chat_id, actor_id)
+    await send_html(
+        context,
+        chat_id,
+        catalog.t(lang, "tk_resolved_team", number=view.number),
+        reply_to=reply_to,
+    )
+    return view
+
+
+async def take_resolve_reply(update: Update, context: Context) -> bool:
+    """If this message is the summary a pending Resolve prompt asked for, resolve the ticket
+    and return True; otherwise False (the message is routed as usual)."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        return False
+    profile = await profile_of(update, context)
+    if profile.dialog_state != RESOLVE:
+        return False
+    data = profile.dialog_data
+    if data.get("chat") != chat.id:
+        return False
+    replied = message.reply_to_message
+    prompt = data.get("prompt")
+    if is_staff_chat(context, chat.id):
+        if replied is None or replied.message_id != prompt:
+            return False
+    elif replied is not None and replied.message_id != prompt:
+        return False
+    lang = await chat_lang(context, chat.id, user.id)
+    if not message.text:
+        await send_html(
+            context,
+            chat.id,
+            context.services.catalog.t(lang, "tk_resolve_text_only"),
+            reply_to=message.message_id,
+        )
+        return True
+    ticket = data.get("ticket")
+    if not isinstance(ticket, int):
+        await context.services.members.set_dialog(user.id, None)
+        return False
+    try:
+        await resolve(
+            context, user.id, ticket, message.text, chat_id=chat.id, reply_to=message.message_id
+        )
+    except (NotFound, NotAllowed, StaleAction):
+        await context.services.members.set_dialog(user.id, None)
+        raise
+    await context.services.members.set_dialog(user.id, None)
+    return True
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+async def _command_context(update: Update, context: Context) -> tuple[Message, int, int, Lang]:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        raise NotFound("no message")
+    await profile_of(update, context)
+    return message, chat.id, user.id, await chat_lang(context, chat.id, user.id)
+
+
+async def _usage(context: Context, chat_id: int, lang: Lang, key: str, reply_to: int) -> None:
+    await send_html(context, chat_id, context.services.catalog.t(lang, key), reply_to=reply_to)
+
+
+async def queue_command(update: Update, context: Context) -> None:
+    """/queue: open tickets, urgent first, then oldest (staff: all; experts: theirs and the
+    unassigned ones)."""
+    message, chat_id, user_id, lang = await _command_context(update, context)
+    services = context.services
+    views = await services.tickets.queue(user_id)
+    chunks = cards.queue_text(
+        services.catalog, lang, services.settings.zone, views, "tk_queue_title"
+    )
+    await send_chunks(context, chat_id, chunks, reply_to=message.message_id)
+
+
+async def mine_command(update: Update, context: Context) -> None:
+    """/mine: open tickets assigned to or claimed by me."""
+    message, chat_id, user_id, lang = await _command_context(update, context)
+    services = context.services
+    views = await services.tickets.mine(user_id)
+    chunks = cards.queue_text(
+        services.catalog, lang, services.settings.zone, views, "tk_mine_title"
+    )
+    await send_chunks(context, chat_id, chunks, reply_to=message.message_id)
+
+
+async def team_ticket(update: Update, context: Context, number: str) -> None:
+    """/ticket NUMBER for the team: the card, events and every message, notes included; an
+    expert opening it in private also gets the dossier."""
+    message, chat_id, user_id, lang = await _command_context(update, context)
+    services = context.services
+    history = await services.tickets.history(user_id, number)
+    chunks = cards.history_text(services.catalog, lang, services.settings.zone, history)
+    sent = await send_chunks(context, chat_id, chunks, reply_to=message.message_id)
+    if not is_staff_chat(context, chat_id):
+        await services.relay.record_bot_message(history.ticket.id, chat_id, sent.message_id)
+        await send_dossier(context, user_id, history.ticket.id)
+
+
+async def resolve_command(update: Update, context: Context) -> None:
+    """/resolve NUMBER summary"""
+    message, chat_id, user_id, lang = await _command_context(update, context)
+    number, summary = command_args(message)
+    if not number:
+        await _usage(context, chat_id, lang, "tk_usage_resolve", message.message_id)
+        return
+    await resolve(context, user_id, number, summary, chat_id=chat_id, reply_to=message.message_id)
+
+
+async def reassign_command(update: Update, context: Context) -> None:
+    """/reassign NUMBER expert-key (staff)"""
+    message, chat_id, user_id, lang = await _command_context(update, context)
+    number, expert = command_args(message)
+    if not number or not expert or len(expert.split()) != 1:
+        await _usage(context, chat_id, lang, "tk_usage_reassign", message.message_id)
+        return
+    if not is_staff(await context.services.roles.role_of(user_id)):
+        raise NotAllowed("only staff reassign")
+    await reassign(context, user_id, number, expert)
+    view = await system_view(context, number)
+    name = view.expert.name(lang) if view.expert else "—"
+    await send_html(
+        context,
+        chat_id,
+        context.services.catalog.t(lang, "tk_reassigned", number=view.number, expert=name),
+        reply_to=message.message_id,
+    )
+
+
+async def note_command(update: Update, context: Context) -> None:
+    """/note NUMBER text — a private note on the ticket; never reaches the member."""
+    message, chat_id, user_id, lang = await _command_context(update, context)
+    number, text = command_args(message)
+    if not number or not text:
+        await _usage(context, chat_id, lang, "tk_usage_note", message.message_id)
+        return
+    note = await context.services.relay.add_note(user_id, number, text)
+    await send_html(
+        context,
+        chat_id,
+        context.services.catalog.t(lang, "tk_note_added", number=note.ticket_number),
+        reply_to=message.message_id,
+    )
+
+
+async def on_bot_status(update: Update, context: Context) -> None:
+    """The bot was added to (or promoted in) the staff group: set the team's command menu,
+    which could not be set at start-up while the bot was not in the group."""
+    change, chat = update.my_chat_member, update.effective_chat
+    if change is None or chat is None or not is_staff_chat(context, chat.id):
+        return
+    if change.new_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+        await set_staff_menu(context.bot, context.services.catalog, chat.id)
+
+
+async def team_help(update: Update, context: Context) -> None:
+    """/help in the staff group: the team's commands."""
+    message, chat_id, _user_id, lang = await _command_context(update, context)
+    await send_html(
+        context,
+        chat_id,
+        context.services.catalog.t(lang, "tk_team_help"),
+        reply_to=message.message_id,
+    )
