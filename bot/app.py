@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import (
     Bot,
@@ -17,16 +18,21 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.context import BotData, Context, IpdeskApp, Services
+from bot.followup_config import build_calendar, build_policy, build_retry, poll_interval
 from bot.i18n import Catalog, load_catalog
 from bot.knowledge import build_engine
+from bot.scheduler import ReminderPump, install
 from bot.services.companies import CompanyService
 from bot.services.dossier import DossierService
 from bot.services.experts import ExpertService
 from bot.services.flood import FloodGuard
+from bot.services.followups import FollowupService
 from bot.services.members import MemberService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
+from bot.services.reminders import ReminderStore
 from bot.services.roles import RoleService
+from bot.services.stats import StatsService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
 from db.migrate import upgrade
@@ -39,19 +45,33 @@ COMMANDS = ("start", "help", "language")
 """The menu everywhere (default scope)."""
 PRIVATE_COMMANDS = ("start", "help", "language", "mytickets")
 """The menu in private chats: members also see their tickets."""
-STAFF_COMMANDS = ("queue", "mine", "ticket", "reply", "note", "resolve", "reassign", "experts")
+STAFF_COMMANDS = (
+    "queue",
+    "mine",
+    "ticket",
+    "reply",
+    "note",
+    "resolve",
+    "reassign",
+    "followup",
+    "stats",
+    "experts",
+)
 """The menu in the staff group."""
 
 
 def build_services(settings: Settings) -> Services:
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
+    catalog = load_catalog()
+    calendar = build_calendar(settings)
+    stats = StatsService(sessions, calendar, catalog=catalog)
     return Services(
         settings=settings,
         engine=build_engine(settings),
         db=db,
         sessions=sessions,
-        catalog=load_catalog(),
+        catalog=catalog,
         members=MemberService(sessions),
         questions=QuestionLog(sessions),
         tickets=TicketService(sessions, settings.zone),
@@ -61,11 +81,17 @@ def build_services(settings: Settings) -> Services:
         companies=CompanyService(sessions),
         relay=RelayService(sessions, settings.zone),
         dossier=DossierService(sessions),
+        followups=FollowupService(sessions, calendar, build_policy(settings), stats=stats),
+        stats=stats,
     )
 
 
-def _command_key(name: str) -> str:
-    return f"cmd_{name}" if name in COMMANDS else f"tk_cmd_{name}"
+def _command_key(catalog: Catalog, name: str) -> str:
+    """Each catalog file describes its own commands: cmd_ (member), tk_cmd_, fu_cmd_."""
+    for prefix in ("cmd_", "tk_cmd_", "fu_cmd_"):
+        if prefix + name in catalog.keys("en"):
+            return prefix + name
+    raise KeyError(f"no catalog text for the /{name} command")
 
 
 async def set_command_menu(
@@ -73,9 +99,9 @@ async def set_command_menu(
 ) -> None:
     """One menu in both languages, plus the default for other languages."""
     for lang in LANGS:
-        commands = [BotCommand(c, catalog.raw(lang, _command_key(c))) for c in names]
+        commands = [BotCommand(c, catalog.raw(lang, _command_key(catalog, c))) for c in names]
         await bot.set_my_commands(commands, scope=scope, language_code=lang)
-    default = [BotCommand(c, catalog.raw("en", _command_key(c))) for c in names]
+    default = [BotCommand(c, catalog.raw("en", _command_key(catalog, c))) for c in names]
     await bot.set_my_commands(default, scope=scope)
 
 
@@ -114,7 +140,42 @@ async def _post_init(app: IpdeskApp) -> None:
     resent = await redeliver(app)
     if resent:
         log.info("delivered %d relayed message(s) stored before the last stop", resent)
+    await _start_followups(app)
     log.info("ipdesk ready: %d FAQ entries", len(services.engine.kb))
+
+
+async def _start_followups(app: IpdeskApp) -> None:
+    """Rebuild the reminder schedule from the database and send whatever fell due while
+    the bot was down (once: rows are claimed before sending)."""
+    from handlers.delivery import TelegramSender
+    from handlers.staff import ticket_changed
+
+    services = app.bot_data.services
+    settings = services.settings
+    followups = services.followups
+
+    async def refresh_card(ticket_id: int) -> None:
+        await ticket_changed(Context(app), ticket_id)
+
+    pump = ReminderPump(
+        ReminderStore(services.sessions, build_retry(settings)),
+        followups,
+        TelegramSender(app.bot, services.catalog),
+        lease=timedelta(seconds=settings.reminder_lease_seconds),
+        on_ticket_changed=refresh_card,
+        # Record each send at once: a crash can then repeat at most the message in flight.
+        flush_interval=0,
+    )
+    if app.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    jobs = install(app.job_queue, pump, interval=poll_interval(settings))
+    followups.set_schedule_hook(jobs.watch)
+    await followups.ensure_weekly_report()
+    synced = await followups.sync_open_tickets()
+    overdue = await jobs.start()
+    log.info(
+        "follow-ups: %d open ticket(s) synced, %d overdue reminder(s) handled", synced, overdue
+    )
 
 
 async def _post_shutdown(app: IpdeskApp) -> None:

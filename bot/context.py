@@ -12,10 +12,12 @@ from bot.services.companies import CompanyService
 from bot.services.dossier import DossierService
 from bot.services.experts import ExpertService
 from bot.services.flood import FloodGuard
+from bot.services.followups import FollowupService
 from bot.services.members import MemberService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
 from bot.services.roles import RoleService
+from bot.services.stats import StatsService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
 from db.session import SessionFactory
@@ -38,6 +40,8 @@ class Services:
     companies: CompanyService
     relay: RelayService
     dossier: DossierService
+    followups: FollowupService
+    stats: StatsService
 
 
 class BotData:

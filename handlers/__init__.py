@@ -23,7 +23,7 @@ from telegram.ext import (
 
 from bot.context import Context, IpdeskApp
 from bot.services.errors import StaleAction
-from handlers import admin, errors, guards, member, profile, relay, staff
+from handlers import admin, errors, followups, guards, member, profile, relay, staff
 from handlers.callbacks import decode
 from handlers.common import profile_of
 from handlers.member import Press
@@ -66,6 +66,7 @@ def register(app: IpdeskApp) -> None:
 
     kinds = "|".join(sorted(map(re.escape, TICKET_CALLBACKS)))
     app.add_handler(CallbackQueryHandler(on_ticket_callback, pattern=rf"^(?:{kinds})(?::|$)"))
+    app.add_handler(CallbackQueryHandler(followups.on_callback, pattern=followups.PATTERN))
     app.add_handler(CallbackQueryHandler(member.on_callback))
     app.add_handler(ChatMemberHandler(staff.on_bot_status, ChatMemberHandler.MY_CHAT_MEMBER))
 
@@ -75,6 +76,7 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(CommandHandler("language", member.language_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", relay.cancel_command, filters=team_chats))
     app.add_handler(CommandHandler("mytickets", relay.my_tickets_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("skip", followups.skip_command, filters=PRIVATE))
     app.add_handler(CommandHandler("ticket", relay.ticket_command, filters=team_chats))
     app.add_handler(CommandHandler("reply", relay.reply_command, filters=team_chats))
     for name, callback in (
@@ -88,6 +90,8 @@ def register(app: IpdeskApp) -> None:
         ("expert_on", admin.expert_on_command),
         ("expert_off", admin.expert_off_command),
         ("role", admin.role_command),
+        ("followup", followups.followup_command),
+        ("stats", followups.stats_command),
     ):
         app.add_handler(CommandHandler(name, callback, filters=team_chats))
 

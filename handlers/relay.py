@@ -49,7 +49,7 @@ from bot.services.roles import is_team
 from bot.services.tickets import TicketKey, TicketView
 from bot.text import html, split_text
 from faq.models import Lang
-from handlers import cards, keyboards, member, profile, staff
+from handlers import cards, followups, keyboards, member, profile, staff
 from handlers.cards import STAFF_LANG
 from handlers.common import (
     command_args,
@@ -327,6 +327,8 @@ async def _flush_album(context: Context) -> None:
                to_member=job.to_member)  # fmt: skip
     if any(p.status_change or p.priority_raised or p.first_response for p in parts):
         await staff.ticket_changed(context, job.ticket_id)
+    else:
+        await followups.ticket_event(context, job.ticket_id)
 
 
 # --- acknowledgements ------------------------------------------------------------------------
@@ -416,6 +418,8 @@ async def relay_member(
     await _ack(context, chat_id, profile.lang, rec, target, several_open, to_member=False)
     if rec.status_change or rec.priority_raised:
         await staff.ticket_changed(context, ticket_id)
+    else:
+        await followups.ticket_event(context, ticket_id)
 
 
 async def _faq(update: Update, context: Context) -> None:
@@ -536,6 +540,8 @@ async def team_reply(
     await _ack(context, chat_id, lang, rec, target, False, to_member=True)
     if rec.status_change or rec.first_response:
         await staff.ticket_changed(context, rec.ticket_id)
+    else:
+        await followups.ticket_event(context, rec.ticket_id)
 
 
 async def _team_private(update: Update, context: Context, who: Profile) -> None:
@@ -586,6 +592,10 @@ async def on_private_message(update: Update, context: Context) -> None:
         await profile.on_message(update, context, who)
         return
     if who.dialog_state == staff.RESOLVE and await staff.take_resolve_reply(update, context):
+        return
+    if who.dialog_state == followups.COMMENT_STATE and await followups.take_checkin_comment(
+        update, context, who
+    ):
         return
     if is_team(who.role):
         await _team_private(update, context, who)

@@ -37,7 +37,7 @@ from bot.services.tickets import (
     ticket_view,
 )
 from faq.models import Lang
-from handlers import cards, keyboards
+from handlers import cards, followups, keyboards
 from handlers.cards import STAFF_LANG
 from handlers.common import (
     command_args,
@@ -91,6 +91,7 @@ async def publish(
     context: Context, view: TicketView, *, reason: AssignOutcome | None = None
 ) -> None:
     """Post the ticket's card in the staff group, or edit it in place."""
+    await followups.ticket_event(context, view.id)
     services = context.services
     chat_id = services.settings.staff_chat_id
     if chat_id is None:
@@ -117,6 +118,8 @@ async def ticket_changed(context: Context, ticket_id: int) -> TicketView:
     view = await system_view(context, ticket_id)
     if view.card_message_id is not None:
         await publish(context, view)
+    else:
+        await followups.ticket_event(context, ticket_id)
     return view
 
 

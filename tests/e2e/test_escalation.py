@@ -880,7 +880,8 @@ async def test_command_menus_for_members_and_for_the_staff_group(client: Emulato
     # Set when the bot was added to the group (it was not there when it started).
     staff = {c.language_code: c.commands for c in sets if c.scope.get("chat_id") == STAFF_CHAT_ID}
     assert [c["command"] for c in staff["zh"]] == [
-        "queue", "mine", "ticket", "reply", "note", "resolve", "reassign", "experts"
+        "queue", "mine", "ticket", "reply", "note", "resolve", "reassign", "followup", "stats",
+        "experts",
     ]  # fmt: skip
     default = {c.language_code: c.commands for c in sets if c.scope["type"] == "default"}
     assert [c["command"] for c in default[""]] == ["start", "help", "language"]
