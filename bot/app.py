@@ -35,6 +35,7 @@ from bot.services.roles import RoleService
 from bot.services.stats import StatsService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
+from bot.updates import PerChatUpdateProcessor
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from faq.models import LANGS
@@ -200,7 +201,8 @@ def build_application(
         Application.builder()
         .token(secret)
         .context_types(context_types)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .defaults(Defaults(tzinfo=settings.zone))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

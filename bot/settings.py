@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     match_suggest_threshold: float | None = Field(default=None, ge=0, le=100)
     match_margin: float | None = Field(default=None, ge=0, le=100)
 
+    # Telegram asks bots to stay near 30 messages/s overall; 0 lifts the limiter (429s are
+    # still retried). Updates of different chats are handled this many at a time.
+    telegram_max_rate: float = Field(default=30, ge=0)
+    concurrent_updates: int = Field(default=16, ge=1, le=256)
     flood_max_messages: int = Field(default=8, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -53,6 +54,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class CleanText(TypeDecorator[str]):
+    """Text as members type it, minus NUL and other control characters: PostgreSQL refuses
+    NUL in text, and none of them means anything in a message (tab and newlines stay)."""
+
+    impl: Any = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else _CONTROL.sub("", value)
+
+
+class CleanString(CleanText):
+    """A bounded CleanText (VARCHAR(n))."""
+
+    impl = String
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def utcnow() -> datetime:
@@ -112,7 +133,7 @@ class Company(Base):
     __tablename__ = "companies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(CleanString(200))
     name_key: Mapped[str] = mapped_column(String(200), unique=True)
     member_no: Mapped[str | None] = mapped_column(String(50), unique=True)
     is_member: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -126,14 +147,14 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    first_name: Mapped[str] = mapped_column(String(255), default="")
+    first_name: Mapped[str] = mapped_column(CleanString(255), default="")
     username: Mapped[str | None] = mapped_column(String(64))
     telegram_lang: Mapped[str | None] = mapped_column(String(16))
     lang: Mapped[str | None] = mapped_column(String(2))  # explicit choice
     detected_lang: Mapped[str | None] = mapped_column(String(2))  # of their last message
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.MEMBER)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
-    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(CleanString(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     dialog_state: Mapped[str | None] = mapped_column(String(40))
     dialog_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -155,7 +176,7 @@ class Question(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText)
     lang: Mapped[str] = mapped_column(String(2))
     category: Mapped[str | None] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(10))
@@ -219,7 +240,7 @@ class Ticket(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     lang: Mapped[str] = mapped_column(String(2))
     category: Mapped[str] = mapped_column(String(20))
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(CleanText)
     faq_id: Mapped[str | None] = mapped_column(String(64))
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
     status: Mapped[TicketStatus] = mapped_column(
@@ -233,9 +254,9 @@ class Ticket(Base):
     deadline_at: Mapped[datetime | None]
     card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(CleanText)
     rating: Mapped[int | None] = mapped_column(Integer)
-    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rating_comment: Mapped[str | None] = mapped_column(CleanText)
     last_member_message_at: Mapped[datetime | None]
     last_expert_message_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
@@ -262,7 +283,7 @@ class TicketEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
-    detail: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
 
 
@@ -275,7 +296,7 @@ class TicketMessage(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     sender_id: Mapped[int] = mapped_column(BigInteger)
     direction: Mapped[str] = mapped_column(String(10))  # member | expert | note
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(CleanText)
     file_id: Mapped[str | None] = mapped_column(String(255))
     file_kind: Mapped[str | None] = mapped_column(String(12))  # photo | document
     file_name: Mapped[str | None] = mapped_column(String(255))

@@ -6,6 +6,7 @@ import logging
 
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Context
@@ -37,12 +38,19 @@ async def ignore_foreign_groups(update: Update, context: Context) -> None:
         ChatMemberStatus.MEMBER,
         ChatMemberStatus.ADMINISTRATOR,
     )
-    if joined or update.effective_message is not None:
+    message = update.message
+    about_membership = message is not None and bool(
+        message.new_chat_members or message.left_chat_member
+    )
+    # The service message that follows my_chat_member needs no second leaveChat.
+    if joined or (update.effective_message is not None and not about_membership):
         log.info("leaving unconfigured chat %s", chat.id)
         try:
             await context.bot.leave_chat(chat.id)
-        except Exception:  # leaving is best effort; the update is ignored either way
-            log.warning("could not leave chat %s", chat.id, exc_info=True)
+        except TelegramError as exc:
+            # Adding the bot brings two updates (my_chat_member, then the service message);
+            # by the second we are already gone. The update is ignored either way.
+            log.info("chat %s not left: %s", chat.id, exc)
     raise ApplicationHandlerStop
 
 

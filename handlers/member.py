@@ -100,13 +100,16 @@ async def answer_question(update: Update, context: Context, text: str, *, edited
         return
     services = context.services
     catalog = services.catalog
-    detected = detect_language(text)
-    profile = await profile_of(update, context, detected)
-    if not text.strip():
-        await send_html(context, chat.id, catalog.t(profile.lang, "empty_text"))
-        return
+    profile = await profile_of(update, context)
     decision = services.engine.triage(text, lang_hint=profile.lang)
     logged = await services.questions.record(profile.id, chat.id, message.message_id, decision)
+    if "empty" in decision.reasons:  # emoji or punctuation only: nothing to match
+        await send_html(context, chat.id, catalog.t(profile.lang, "empty_text"))
+        return
+    detected = detect_language(text)
+    if detected is not None and detected != profile.lang:
+        # Remembered for menus and reminders; the member's explicit choice still wins.
+        profile = await profile_of(update, context, detected)
     lang = decision.lang
     note = catalog.t(lang, "edited_note") + "\n\n" if edited else ""
     if decision.action == "answer" and decision.answer and decision.faq_id:

@@ -695,13 +695,22 @@ class TicketService:
         for _attempt in range(5):
             try:
                 async with self._sessions() as s, s.begin():
-                    if question_id is not None:
+                    # Same question (or, from a browsed answer, same FAQ entry) again while
+                    # its ticket is open: that ticket, not a second one.
+                    same = (
+                        Ticket.question_id == question_id
+                        if question_id is not None
+                        else (Ticket.question_id.is_(None) & (Ticket.faq_id == faq_id))
+                    )
+                    if question_id is not None or faq_id is not None:
                         existing = await s.scalar(
-                            select(Ticket).where(
+                            select(Ticket)
+                            .where(
                                 Ticket.user_id == user_id,
-                                Ticket.question_id == question_id,
-                                Ticket.status.not_in([TicketStatus.CLOSED]),
+                                same,
+                                Ticket.status.not_in([TicketStatus.CLOSED, TicketStatus.RESOLVED]),
                             )
+                            .limit(1)
                         )
                         if existing is not None:
                             return TicketRef(existing.id, existing.number, created=False)

@@ -79,3 +79,17 @@ async def test_foreign_keys_are_enforced(sessions: SessionFactory) -> None:
                     created_at=datetime.now(UTC),
                 )
             )
+
+
+async def test_control_characters_are_stripped_before_storage(sessions: SessionFactory) -> None:
+    async with sessions() as s, s.begin():
+        s.add(User(id=8, first_name="A\x00B"))
+        await s.flush()
+        s.add(Question(user_id=8, chat_id=8, text="商标\x00续展\x07\n第二行\t!", lang="zh",
+                       action="answer"))
+    async with sessions() as s:
+        question = (await s.execute(select(Question))).scalar_one()
+        user = await s.get(User, 8)
+    assert question.text == "商标续展\n第二行\t!"
+    assert user is not None
+    assert user.first_name == "AB"

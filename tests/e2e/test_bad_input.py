@@ -115,13 +115,6 @@ async def test_emoji_only(client: EmulatorClient, new_user_id: int) -> None:
         assert [b.text for b in reply.buttons][:5] == ZH_TOPICS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: text with no words (emoji only, Hangul filler) gets the 'outside our remit' "
-    "fallback instead of the empty_text prompt: handlers/member.py answer_question only "
-    "checks text.strip(), which Telegram never delivers empty, and ignores the engine's "
-    "'empty' reason",
-)
 @pytest.mark.parametrize("text", ["😀🙏🎉👍", "\u3164", "？？？"])
 async def test_wordless_text_asks_for_words(
     client: EmulatorClient, new_user_id: int, text: str
@@ -172,11 +165,6 @@ async def postgres_bot(
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a NUL character is stored verbatim in questions.text; PostgreSQL refuses "
-    "it (invalid byte sequence 0x00), so the member gets the error text, not the answer",
-)
 async def test_control_characters_on_postgresql(
     postgres_bot: tuple[EmulatorClient, BotProcess], new_user_id: int
 ) -> None:

@@ -382,12 +382,6 @@ async def test_ask_expert_under_an_answer_opens_one_ticket(
     assert ticket_number(again) == number
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: 'Ask an expert' under a browsed FAQ answer opens a new ticket on every press "
-    "(handlers/member.py _cb_expert_from_view passes question_id=None, and "
-    "TicketService.open only de-duplicates by question_id)",
-)
 async def test_ask_expert_twice_under_a_browsed_answer_opens_one_ticket(
     client: EmulatorClient, new_user_id: int
 ) -> None:

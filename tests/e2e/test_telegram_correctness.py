@@ -176,12 +176,6 @@ async def test_foreign_group_is_left_when_the_bot_is_added(
         assert await client.messages(group_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: handlers/guards.py ignore_foreign_groups leaves again on the new_chat_members "
-    "service message that follows my_chat_member; the 2nd leaveChat gets 403 and is logged "
-    "with a traceback",
-)
 async def test_foreign_group_is_left_once_and_quietly(
     second_bot: tuple[Emulator, BotProcess], new_user_id: int
 ) -> None:
