@@ -273,8 +273,12 @@ class ReminderJobs:
             interval=self.interval,
             first=self.interval,
             name=PUMP_JOB,
-            job_kwargs={"id": PUMP_JOB, "replace_existing": True, "coalesce": True,
-                        "max_instances": 1},
+            job_kwargs={
+                "id": PUMP_JOB,
+                "replace_existing": True,
+                "coalesce": True,
+                "max_instances": 1,
+            },
         )
         await self.refresh_window(now)
         return handled

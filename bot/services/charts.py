@@ -43,8 +43,9 @@ def weekly_chart(points: Sequence[WeekPoint], *, title: str = "Service quality")
     ax.set_ylabel("Tickets", fontfamily=FONT)
     ax.set_ylim(bottom=0)
     rate_ax = ax.twinx()
-    rates = [_nan(None if p.self_service_rate is None else p.self_service_rate * 100)
-             for p in points]
+    rates = [
+        _nan(None if p.self_service_rate is None else p.self_service_rate * 100) for p in points
+    ]
     rate_ax.plot(xs, rates, color=_ORANGE, marker="o", label="Self-service rate (%)")
     rate_ax.set_ylim(0, 100)
     rate_ax.set_ylabel("Self-service %", fontfamily=FONT)
@@ -53,10 +54,20 @@ def weekly_chart(points: Sequence[WeekPoint], *, title: str = "Service quality")
     ax.set_title("Tickets and self-service rate per week", fontfamily=FONT, fontsize=10)
 
     ax = axes[1]
-    ax.plot(xs, [_nan(p.first_response_median) for p in points], color=_GREEN, marker="o",
-            label="First response (median)")
-    ax.plot(xs, [_nan(p.resolution_median) for p in points], color=_RED, marker="s",
-            label="Resolution (median)")
+    ax.plot(
+        xs,
+        [_nan(p.first_response_median) for p in points],
+        color=_GREEN,
+        marker="o",
+        label="First response (median)",
+    )
+    ax.plot(
+        xs,
+        [_nan(p.resolution_median) for p in points],
+        color=_RED,
+        marker="s",
+        label="Resolution (median)",
+    )
     ax.set_ylabel("Working hours", fontfamily=FONT)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, prop={"family": FONT})
@@ -67,8 +78,15 @@ def weekly_chart(points: Sequence[WeekPoint], *, title: str = "Service quality")
     ax.plot(xs, ratings, color=_BLUE, marker="o", label="Average rating")
     for x, p in zip(xs, points, strict=True):
         if p.rating_avg is not None:
-            ax.annotate(f"n={p.rating_count}", (x, p.rating_avg), textcoords="offset points",
-                        xytext=(0, 6), ha="center", fontsize=7, fontfamily=FONT)
+            ax.annotate(
+                f"n={p.rating_count}",
+                (x, p.rating_avg),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+                fontfamily=FONT,
+            )
     ax.set_ylim(0.5, 5.5)
     ax.set_ylabel("Rating (1-5)", fontfamily=FONT)
     ax.set_title("Satisfaction", fontfamily=FONT, fontsize=10)

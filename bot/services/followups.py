@@ -83,8 +83,14 @@ DONE = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 # Kinds derived from the ticket's state (reconciled by sync); return visits are explicit.
 MANAGED_KINDS = frozenset(
     {
-        K.UNCLAIMED, K.UNCLAIMED_ADMIN, K.EXPERT_WAITING, K.EXPERT_ESCALATION,
-        K.MEMBER_NUDGE, K.MEMBER_AUTOCLOSE, K.CHECKIN, K.DEADLINE,
+        K.UNCLAIMED,
+        K.UNCLAIMED_ADMIN,
+        K.EXPERT_WAITING,
+        K.EXPERT_ESCALATION,
+        K.MEMBER_NUDGE,
+        K.MEMBER_AUTOCLOSE,
+        K.CHECKIN,
+        K.DEADLINE,
     }
 )
 EXCERPT = 200
@@ -286,11 +292,18 @@ def desired_reminders(
         second = cal.add_working_hours(
             t.created_at, policy.unclaimed_hours + policy.unclaimed_admin_hours
         )
-        specs.append(ReminderSpec(f"unclaimed:{t.id}:staff", K.UNCLAIMED, first, t.id, None,
-                                  staff))
+        specs.append(
+            ReminderSpec(f"unclaimed:{t.id}:staff", K.UNCLAIMED, first, t.id, None, staff)
+        )
         specs += [
-            ReminderSpec(f"unclaimed:{t.id}:admin:{a}", K.UNCLAIMED_ADMIN, second, t.id, a,
-                         {"audience": "user"})
+            ReminderSpec(
+                f"unclaimed:{t.id}:admin:{a}",
+                K.UNCLAIMED_ADMIN,
+                second,
+                t.id,
+                a,
+                {"audience": "user"},
+            )
             for a in t.admin_ids
         ]
     elif (
@@ -309,15 +322,22 @@ def desired_reminders(
             for stage in range(1, policy.expert_reminders + 1):
                 specs.append(
                     ReminderSpec(
-                        f"expert_wait:{t.id}:{_epoch(anchor)}:{stage}", K.EXPERT_WAITING,
-                        dues[stage - 1], t.id, t.expert_user_id,
+                        f"expert_wait:{t.id}:{_epoch(anchor)}:{stage}",
+                        K.EXPERT_WAITING,
+                        dues[stage - 1],
+                        t.id,
+                        t.expert_user_id,
                         {**base, "stage": stage, "supersede_at": _iso(dues[stage])},
                     )
                 )
         specs += [
             ReminderSpec(
-                f"expert_wait:{t.id}:{_epoch(anchor)}:admin:{a}", K.EXPERT_ESCALATION,
-                dues[-1], t.id, a, {**base, "stage": policy.expert_reminders + 1},
+                f"expert_wait:{t.id}:{_epoch(anchor)}:admin:{a}",
+                K.EXPERT_ESCALATION,
+                dues[-1],
+                t.id,
+                a,
+                {**base, "stage": policy.expert_reminders + 1},
             )
             for a in t.admin_ids
         ]
@@ -329,19 +349,37 @@ def desired_reminders(
             close = cal.next_civil_time(anchor + timedelta(days=policy.member_close_days))
             base = {"audience": "user", "anchor": _iso(anchor)}
             specs.append(
-                ReminderSpec(f"member_nudge:{t.id}:{_epoch(anchor)}", K.MEMBER_NUDGE, nudge,
-                             t.id, t.user_id, {**base, "supersede_at": _iso(close)})
+                ReminderSpec(
+                    f"member_nudge:{t.id}:{_epoch(anchor)}",
+                    K.MEMBER_NUDGE,
+                    nudge,
+                    t.id,
+                    t.user_id,
+                    {**base, "supersede_at": _iso(close)},
+                )
             )
             specs.append(
-                ReminderSpec(f"member_close:{t.id}:{_epoch(anchor)}", K.MEMBER_AUTOCLOSE, close,
-                             t.id, t.user_id, base)
+                ReminderSpec(
+                    f"member_close:{t.id}:{_epoch(anchor)}",
+                    K.MEMBER_AUTOCLOSE,
+                    close,
+                    t.id,
+                    t.user_id,
+                    base,
+                )
             )
     if t.status in DONE and t.resolved_at is not None and t.rating is None:
         # Closing a resolved ticket keeps its check-in; an auto-closed one was never resolved.
         due = cal.next_civil_time(t.resolved_at + timedelta(days=policy.checkin_days))
         specs.append(
-            ReminderSpec(f"checkin:{t.id}:{_epoch(t.resolved_at)}", K.CHECKIN, due, t.id,
-                         t.user_id, {"audience": "user", "resolved": _iso(t.resolved_at)})
+            ReminderSpec(
+                f"checkin:{t.id}:{_epoch(t.resolved_at)}",
+                K.CHECKIN,
+                due,
+                t.id,
+                t.user_id,
+                {"audience": "user", "resolved": _iso(t.resolved_at)},
+            )
         )
     if t.deadline_at is not None and t.status in OPEN:
         days = sorted(set(policy.deadline_days), reverse=True)  # 7, 3, 1
@@ -354,13 +392,22 @@ def desired_reminders(
             if i + 1 < len(dues):
                 payload["supersede_at"] = _iso(dues[i + 1])
             specs.append(
-                ReminderSpec(f"deadline:{t.id}:{ep}:{d}:staff", K.DEADLINE, due, t.id, None,
-                             {**payload, "audience": "staff"})
+                ReminderSpec(
+                    f"deadline:{t.id}:{ep}:{d}:staff",
+                    K.DEADLINE,
+                    due,
+                    t.id,
+                    None,
+                    {**payload, "audience": "staff"},
+                )
             )
             if t.expert_user_id is not None:
                 specs.append(
                     ReminderSpec(
-                        f"deadline:{t.id}:{ep}:{d}:expert:{t.expert_id}", K.DEADLINE, due, t.id,
+                        f"deadline:{t.id}:{ep}:{d}:expert:{t.expert_id}",
+                        K.DEADLINE,
+                        due,
+                        t.id,
                         t.expert_user_id,
                         {**payload, "audience": "user", "expert_id": t.expert_id},
                     )
@@ -425,7 +472,11 @@ async def _facts(
 
 
 def _event(
-    ticket: Ticket, kind: str, actor_id: int | None, now: datetime, detail: str | None = None,
+    ticket: Ticket,
+    kind: str,
+    actor_id: int | None,
+    now: datetime,
+    detail: str | None = None,
     from_status: TicketStatus | None = None,
 ) -> TicketEvent:
     return TicketEvent(
@@ -581,9 +632,7 @@ class FollowupService:
             ids = list(
                 (
                     await s.scalars(
-                        select(Ticket.id).where(
-                            Ticket.status.in_([*OPEN, TicketStatus.RESOLVED])
-                        )
+                        select(Ticket.id).where(Ticket.status.in_([*OPEN, TicketStatus.RESOLVED]))
                     )
                 ).all()
             )
@@ -610,8 +659,14 @@ class FollowupService:
                 continue  # long past: that week's report is not sent late
             year, week, _ = day.isocalendar()
             specs.append(
-                ReminderSpec(f"weekly_report:{year}-W{week:02d}", K.WEEKLY_REPORT, due, None,
-                             None, {"audience": "staff", "week_of": day.isoformat()})
+                ReminderSpec(
+                    f"weekly_report:{year}-W{week:02d}",
+                    K.WEEKLY_REPORT,
+                    due,
+                    None,
+                    None,
+                    {"audience": "staff", "week_of": day.isoformat()},
+                )
             )
         async with self._sessions() as s, s.begin():
             created = [spec for spec in specs if await schedule(s, spec)]
@@ -650,22 +705,39 @@ class FollowupService:
             await self._authorise_staff_or_expert(s, ticket, actor_id)
             base = {"note": note, "actor_id": actor_id}
             specs = [
-                ReminderSpec(f"return_visit:{ticket.id}:{_epoch(due)}:{actor_id}",
-                             K.RETURN_VISIT, due, ticket.id, actor_id,
-                             {**base, "audience": "user"})
+                ReminderSpec(
+                    f"return_visit:{ticket.id}:{_epoch(due)}:{actor_id}",
+                    K.RETURN_VISIT,
+                    due,
+                    ticket.id,
+                    actor_id,
+                    {**base, "audience": "user"},
+                )
             ]
             member_due = None
             if include_member:
                 member_due = self.calendar.next_civil_time(due)
                 specs.append(
-                    ReminderSpec(f"return_visit_member:{ticket.id}:{_epoch(due)}",
-                                 K.RETURN_VISIT_MEMBER, member_due, ticket.id, ticket.user_id,
-                                 {"audience": "user", "actor_id": actor_id})
+                    ReminderSpec(
+                        f"return_visit_member:{ticket.id}:{_epoch(due)}",
+                        K.RETURN_VISIT_MEMBER,
+                        member_due,
+                        ticket.id,
+                        ticket.user_id,
+                        {"audience": "user", "actor_id": actor_id},
+                    )
                 )
             created = [spec for spec in specs if await schedule(s, spec)]
             if created:
-                s.add(_event(ticket, "return_visit", actor_id, now,
-                             f"{_fmt_local(due, self.calendar)} {note}".strip()))
+                s.add(
+                    _event(
+                        ticket,
+                        "return_visit",
+                        actor_id,
+                        now,
+                        f"{_fmt_local(due, self.calendar)} {note}".strip(),
+                    )
+                )
             number = ticket.number
         self._notify(created)
         return ReturnVisit(ticket_id, number, due, member_due, tuple(s.key for s in specs))
@@ -720,9 +792,16 @@ class FollowupService:
                 ticket.rating = rating
             if comment:
                 ticket.rating_comment = comment
-            s.add(_event(ticket, "checkin", user_id, now,
-                         f"rating={rating if rating is not None else '-'}; "
-                         f"solved={'yes' if solved else 'no'}"))
+            s.add(
+                _event(
+                    ticket,
+                    "checkin",
+                    user_id,
+                    now,
+                    f"rating={rating if rating is not None else '-'}; "
+                    f"solved={'yes' if solved else 'no'}",
+                )
+            )
             notify: tuple[Outgoing, ...] = ()
             if not solved:
                 notify = await self._reopen(s, ticket, user_id, now, "checkin: not solved")
@@ -786,10 +865,17 @@ class FollowupService:
             return ()
         lang = await self._lang_of_expert(s, expert)
         return (
-            Outgoing(expert.user_id, "fu_reopened_expert",
-                     {"number": ticket.number, "question": _excerpt(ticket.question),
-                      "comment": ticket.rating_comment or "—"}, lang,
-                     ((Button("fu_btn_open_ticket", CB_TICKET, str(ticket.id)),),)),
+            Outgoing(
+                expert.user_id,
+                "fu_reopened_expert",
+                {
+                    "number": ticket.number,
+                    "question": _excerpt(ticket.question),
+                    "comment": ticket.rating_comment or "—",
+                },
+                lang,
+                ((Button("fu_btn_open_ticket", CB_TICKET, str(ticket.id)),),),
+            ),
         )
 
     # -- languages and names ------------------------------------------------------------
@@ -871,8 +957,9 @@ class FollowupService:
             chat = self._staff_target()
             if chat is None:
                 return Skip("STAFF_CHAT_ID is not configured", failed=True)
-            return Delivery(r, (Outgoing(chat, "fu_unclaimed_staff", params,
-                                         self.policy.staff_lang),))
+            return Delivery(
+                r, (Outgoing(chat, "fu_unclaimed_staff", params, self.policy.staff_lang),)
+            )
         target = await self._user_target(s, r)
         if isinstance(target, Skip):
             return target
@@ -912,9 +999,7 @@ class FollowupService:
         buttons = ((Button("fu_btn_reassign", CB_REASSIGN, str(t.id)),),)
         return Delivery(r, (Outgoing(chat, "fu_expert_escalation", params, lang, buttons),))
 
-    async def _member_waiting_still(
-        self, s: AsyncSession, r: ClaimedReminder, t: Ticket
-    ) -> bool:
+    async def _member_waiting_still(self, s: AsyncSession, r: ClaimedReminder, t: Ticket) -> bool:
         if t.status is not TicketStatus.WAITING_MEMBER:
             return False
         anchor = datetime.fromisoformat(str(r.payload.get("anchor")))
@@ -936,8 +1021,11 @@ class FollowupService:
         chat, lang = target
         expert = await s.get(Expert, t.expert_id) if t.expert_id else None
         days_to_close = self.policy.member_close_days - self.policy.member_nudge_days
-        params = {"number": t.number, "expert": self._expert_name(expert, lang),
-                  "days": _hours(days_to_close)}
+        params = {
+            "number": t.number,
+            "expert": self._expert_name(expert, lang),
+            "days": _hours(days_to_close),
+        }
         return Delivery(r, (Outgoing(chat, "fu_member_nudge", params, lang),))
 
     async def _member_autoclose(
@@ -967,8 +1055,11 @@ class FollowupService:
         chat, lang = target
         params = {"number": t.number, "days": _hours(self.policy.member_close_days)}
         buttons = ((Button("fu_btn_reopen", CB_REOPEN, str(t.id)),),)
-        return Delivery(r, (Outgoing(chat, "fu_member_autoclosed", params, lang, buttons),),
-                        refresh_ticket_id=t.id)
+        return Delivery(
+            r,
+            (Outgoing(chat, "fu_member_autoclosed", params, lang, buttons),),
+            refresh_ticket_id=t.id,
+        )
 
     async def _checkin(
         self, s: AsyncSession, r: ClaimedReminder, t: Ticket, now: datetime
@@ -983,11 +1074,12 @@ class FollowupService:
             return target
         chat, lang = target
         expert = await s.get(Expert, t.expert_id) if t.expert_id else None
-        params = {"number": t.number, "expert": self._expert_name(expert, lang),
-                  "question": _excerpt(t.question, 120)}
-        stars = tuple(
-            Button("fu_btn_rate", CB_RATE, f"{t.id}.{n}", {"n": n}) for n in range(1, 6)
-        )
+        params = {
+            "number": t.number,
+            "expert": self._expert_name(expert, lang),
+            "question": _excerpt(t.question, 120),
+        }
+        stars = tuple(Button("fu_btn_rate", CB_RATE, f"{t.id}.{n}", {"n": n}) for n in range(1, 6))
         buttons = (stars, (Button("fu_btn_not_solved", CB_NOT_SOLVED, str(t.id)),))
         return Delivery(r, (Outgoing(chat, "fu_checkin", params, lang, buttons),))
 
@@ -1014,8 +1106,9 @@ class FollowupService:
         if r.payload.get("audience") == "staff":
             chat = self._staff_target()
             if chat is None:
-                return Skip("STAFF_CHAT_ID is not configured", failed=True,
-                            refresh_ticket_id=refresh)
+                return Skip(
+                    "STAFF_CHAT_ID is not configured", failed=True, refresh_ticket_id=refresh
+                )
             lang: Lang = self.policy.staff_lang
         else:
             target = await self._user_target(s, r)
@@ -1023,12 +1116,17 @@ class FollowupService:
                 return Skip(target.reason, target.failed, refresh_ticket_id=refresh)
             chat, lang = target
         expert = await s.get(Expert, t.expert_id) if t.expert_id else None
-        params = {"number": t.number, "days": left,
-                  "deadline": _fmt_local(t.deadline_at, self.calendar),
-                  "question": _excerpt(t.question), "expert": self._expert_name(expert, lang)}
+        params = {
+            "number": t.number,
+            "days": left,
+            "deadline": _fmt_local(t.deadline_at, self.calendar),
+            "question": _excerpt(t.question),
+            "expert": self._expert_name(expert, lang),
+        }
         buttons = ((Button("fu_btn_open_ticket", CB_TICKET, str(t.id)),),)
-        return Delivery(r, (Outgoing(chat, "fu_deadline", params, lang, buttons),),
-                        refresh_ticket_id=refresh)
+        return Delivery(
+            r, (Outgoing(chat, "fu_deadline", params, lang, buttons),), refresh_ticket_id=refresh
+        )
 
     async def _return_visit(
         self, s: AsyncSession, r: ClaimedReminder, t: Ticket
@@ -1039,8 +1137,10 @@ class FollowupService:
         chat, lang = target
         expert = await s.get(Expert, t.expert_id) if t.expert_id else None
         if r.kind == K.RETURN_VISIT_MEMBER:
-            params: dict[str, object] = {"number": t.number,
-                                         "expert": self._expert_name(expert, lang)}
+            params: dict[str, object] = {
+                "number": t.number,
+                "expert": self._expert_name(expert, lang),
+            }
             return Delivery(r, (Outgoing(chat, "fu_return_visit_member", params, lang),))
         company = ""
         if t.company_id is not None:
@@ -1069,13 +1169,19 @@ class FollowupService:
         from bot.services.charts import weekly_chart  # matplotlib: loaded when first needed
 
         png = weekly_chart(series)
-        body = render_text(stats, lang, cal, load_catalog(), html=False,
-                           gap_limit=self.policy.report_gaps)
+        body = render_text(
+            stats, lang, cal, load_catalog(), html=False, gap_limit=self.policy.report_gaps
+        )
         start, end = period.start, period.end - timedelta(microseconds=1)
-        caption = {"start": cal.local_date(start).isoformat(),
-                   "end": cal.local_date(end).isoformat()}
+        caption = {
+            "start": cal.local_date(start).isoformat(),
+            "end": cal.local_date(end).isoformat(),
+        }
         await self.ensure_weekly_report(now)
-        return Delivery(r, (
-            Outgoing(chat, "stats_weekly_caption", caption, lang, photo=png),
-            Outgoing(chat, "stats_weekly_body", {"body": body}, lang),
-        ))
+        return Delivery(
+            r,
+            (
+                Outgoing(chat, "stats_weekly_caption", caption, lang, photo=png),
+                Outgoing(chat, "stats_weekly_body", {"body": body}, lang),
+            ),
+        )

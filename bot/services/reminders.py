@@ -145,12 +145,12 @@ async def schedule(session: AsyncSession, spec: ReminderSpec) -> bool:
         "attempts": 0,
     }
     if _dialect(session) == "postgresql":
-        stmt: Any = pg_insert(Reminder).values(**values).on_conflict_do_nothing(
-            index_elements=["key"]
+        stmt: Any = (
+            pg_insert(Reminder).values(**values).on_conflict_do_nothing(index_elements=["key"])
         )
     else:
-        stmt = sqlite_insert(Reminder).values(**values).on_conflict_do_nothing(
-            index_elements=["key"]
+        stmt = (
+            sqlite_insert(Reminder).values(**values).on_conflict_do_nothing(index_elements=["key"])
         )
     result = await session.execute(stmt)
     return _rowcount(result) == 1
@@ -415,9 +415,7 @@ class ReminderStore:
     async def next_due_at(self) -> datetime | None:
         async with self._sessions() as s:
             value = await s.scalar(
-                select(func.min(Reminder.due_at)).where(
-                    Reminder.status == ReminderStatus.PENDING
-                )
+                select(func.min(Reminder.due_at)).where(Reminder.status == ReminderStatus.PENDING)
             )
         if value is None:
             return None
@@ -446,7 +444,5 @@ class ReminderStore:
     async def counts(self) -> dict[str, int]:
         """Rows per status (for /health-style checks and the benchmark)."""
         async with self._sessions() as s:
-            rows = await s.execute(
-                select(Reminder.status, func.count()).group_by(Reminder.status)
-            )
+            rows = await s.execute(select(Reminder.status, func.count()).group_by(Reminder.status))
             return {str(status): int(n) for status, n in rows.all()}

@@ -104,8 +104,13 @@ async def run_report_url(
     engine = make_engine(database_url)
     try:
         out = await build_report(
-            make_session_factory(engine), calendar, date_from, date_to,
-            lang=lang, csv_path=csv_path, chart_path=chart_path,
+            make_session_factory(engine),
+            calendar,
+            date_from,
+            date_to,
+            lang=lang,
+            csv_path=csv_path,
+            chart_path=chart_path,
         )
     finally:
         await engine.dispose()

@@ -359,8 +359,9 @@ class StatsService:
         # Questions and the feedback on the answers shown for them.
         q_rows = (
             await s.execute(
-                select(Question.id, Question.category, Question.action, Question.lang,
-                       Question.text).where(_in(Question.created_at, period))
+                select(
+                    Question.id, Question.category, Question.action, Question.lang, Question.text
+                ).where(_in(Question.created_at, period))
             )
         ).all()
         feedback: dict[int, set[str]] = defaultdict(set)
@@ -392,8 +393,12 @@ class StatsService:
 
         # Tickets: opened, first replies, resolutions in the period.
         t_cols = (
-            Ticket.id, Ticket.category, Ticket.expert_id, Ticket.created_at,
-            Ticket.first_response_at, Ticket.resolved_at,
+            Ticket.id,
+            Ticket.category,
+            Ticket.expert_id,
+            Ticket.created_at,
+            Ticket.first_response_at,
+            Ticket.resolved_at,
         )
         opened = (await s.execute(select(*t_cols).where(_in(Ticket.created_at, period)))).all()
         for _tid, cat, expert_id, *_ in opened:
@@ -408,9 +413,7 @@ class StatsService:
             hours = cal.working_hours_between(created, first)
             for acc in (total, cats[cat], experts[expert_id]):
                 acc.frt.append(hours)
-        resolved = (
-            await s.execute(select(*t_cols).where(_in(Ticket.resolved_at, period)))
-        ).all()
+        resolved = (await s.execute(select(*t_cols).where(_in(Ticket.resolved_at, period)))).all()
         for _tid, cat, expert_id, created, _first, res in resolved:
             if res is None:
                 continue
@@ -422,11 +425,18 @@ class StatsService:
         # Audit events: reopenings and check-in ratings.
         ev_rows = (
             await s.execute(
-                select(TicketEvent.kind, TicketEvent.ticket_id, Ticket.category,
-                       Ticket.expert_id, Ticket.rating)
+                select(
+                    TicketEvent.kind,
+                    TicketEvent.ticket_id,
+                    Ticket.category,
+                    Ticket.expert_id,
+                    Ticket.rating,
+                )
                 .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-                .where(_in(TicketEvent.created_at, period),
-                       TicketEvent.kind.in_(["reopened", "checkin"]))
+                .where(
+                    _in(TicketEvent.created_at, period),
+                    TicketEvent.kind.in_(["reopened", "checkin"]),
+                )
             )
         ).all()
         rated: dict[int, tuple[str, int | None, int]] = {}
@@ -482,9 +492,7 @@ class StatsService:
         if not ids:
             return {}
         rows = await s.execute(
-            select(Expert.id, Expert.key, Expert.name_zh, Expert.name_en).where(
-                Expert.id.in_(ids)
-            )
+            select(Expert.id, Expert.key, Expert.name_zh, Expert.name_en).where(Expert.id.in_(ids))
         )
         return {eid: (key, zh, en) for eid, key, zh, en in rows.all()}
 
@@ -513,8 +521,7 @@ class StatsService:
     # -- rendering --------------------------------------------------------------------------
 
     def render(self, stats: ServiceStats, lang: Lang, *, html: bool = True) -> str:
-        return render_text(stats, lang, self._calendar, self._catalog or load_catalog(),
-                           html=html)
+        return render_text(stats, lang, self._calendar, self._catalog or load_catalog(), html=html)
 
 
 def _category_order(cat: str) -> tuple[int, str]:
@@ -582,44 +589,85 @@ def render_text(
     last = calendar.local_date(stats.period.end - timedelta(microseconds=1))
     lines = [
         r("stats_title", start=first.isoformat(), end=last.isoformat(), zone=stats.zone),
-        r("stats_questions", questions=stats.questions, answered=stats.faq_answered,
-          solved=stats.solved, expert=stats.asked_expert, fallback=stats.fallback),
+        r(
+            "stats_questions",
+            questions=stats.questions,
+            answered=stats.faq_answered,
+            solved=stats.solved,
+            expert=stats.asked_expert,
+            fallback=stats.fallback,
+        ),
         r("stats_self_service", rate=_pct(stats.self_service_rate)),
-        r("stats_tickets", opened=stats.tickets_opened, resolved=stats.tickets_resolved,
-          reopened=stats.tickets_reopened),
-        r("stats_first_response", median=_num(stats.first_response.median),
-          p90=_num(stats.first_response.p90), count=stats.first_response.count),
-        r("stats_resolution", median=_num(stats.resolution.median),
-          p90=_num(stats.resolution.p90), count=stats.resolution.count),
+        r(
+            "stats_tickets",
+            opened=stats.tickets_opened,
+            resolved=stats.tickets_resolved,
+            reopened=stats.tickets_reopened,
+        ),
+        r(
+            "stats_first_response",
+            median=_num(stats.first_response.median),
+            p90=_num(stats.first_response.p90),
+            count=stats.first_response.count,
+        ),
+        r(
+            "stats_resolution",
+            median=_num(stats.resolution.median),
+            p90=_num(stats.resolution.p90),
+            count=stats.resolution.count,
+        ),
         r("stats_satisfaction", avg=_num(stats.rating_avg, 2), count=stats.rating_count),
     ]
     if stats.by_category:
         lines += ["", r("stats_by_category")]
         lines += [
-            r("stats_group_line", name=r.category(g.key), questions=g.questions,
-              solved=g.solved, opened=g.tickets_opened, resolved=g.tickets_resolved,
-              frt=_num(g.first_response.median), rt=_num(g.resolution.median),
-              rating=_num(g.rating_avg, 1), ratings=g.rating_count)
+            r(
+                "stats_group_line",
+                name=r.category(g.key),
+                questions=g.questions,
+                solved=g.solved,
+                opened=g.tickets_opened,
+                resolved=g.tickets_resolved,
+                frt=_num(g.first_response.median),
+                rt=_num(g.resolution.median),
+                rating=_num(g.rating_avg, 1),
+                ratings=g.rating_count,
+            )
             for g in stats.by_category
         ]
-    experts = [g for g in stats.by_expert if g.tickets_opened or g.tickets_resolved
-               or g.first_response.count or g.rating_count]
+    experts = [
+        g
+        for g in stats.by_expert
+        if g.tickets_opened or g.tickets_resolved or g.first_response.count or g.rating_count
+    ]
     if experts:
         lines += ["", r("stats_by_expert")]
         for g in experts:
             name = g.name(lang) if g.key != NO_CATEGORY else r("stats_unassigned")
             lines.append(
-                r("stats_expert_line", name=name, opened=g.tickets_opened,
-                  resolved=g.tickets_resolved, frt=_num(g.first_response.median),
-                  frt90=_num(g.first_response.p90), rt=_num(g.resolution.median),
-                  rating=_num(g.rating_avg, 1), ratings=g.rating_count)
+                r(
+                    "stats_expert_line",
+                    name=name,
+                    opened=g.tickets_opened,
+                    resolved=g.tickets_resolved,
+                    frt=_num(g.first_response.median),
+                    frt90=_num(g.first_response.p90),
+                    rt=_num(g.resolution.median),
+                    rating=_num(g.rating_avg, 1),
+                    ratings=g.rating_count,
+                )
             )
     gaps = stats.gaps[:gap_limit] if gap_limit is not None else stats.gaps
     lines += ["", r("stats_gaps_title")]
     if gaps:
         lines += [
-            r("stats_gap_line", rank=i, count=g.count, example=g.example,
-              category=r.category(g.category))
+            r(
+                "stats_gap_line",
+                rank=i,
+                count=g.count,
+                example=g.example,
+                category=r.category(g.category),
+            )
             for i, g in enumerate(gaps, 1)
         ]
     else:
