@@ -18,8 +18,8 @@ tests/data/eval_tuning.jsonl (action == "answer"). For each bot:
 Bots: `ipdesk` is the real bot with SQLite (FLOOD_MAX_MESSAGES raised so the flood guard
 lets bench traffic through); `echo` is python-telegram-bot's minimal echo bot
 (Application + MessageHandler replying with the text). Two diagnostic variants separate
-the costs: `ipdesk-unthrottled` is the same ipdesk process with its AIORateLimiter keeping
-only the retry on 429 (overall_max_rate=0: no 30 messages/s cap), and `echo+limiter` is
+the costs: `ipdesk-unthrottled` is the same ipdesk process with TELEGRAM_MAX_RATE=0, keeping
+only the retry on 429 (no 30 messages/s cap), and `echo+limiter` is
 the echo bot with `AIORateLimiter()` as ipdesk configures it.
 Prints figures; asserts nothing. Timings are wall-clock on this machine.
 """
@@ -73,25 +73,6 @@ app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
 """
 
 
-UNTHROTTLED = """
-import sys
-
-from telegram.ext import AIORateLimiter
-
-import bot.app
-from bot.runner import run
-from bot.settings import load_settings
-
-
-def limiter(max_retries: int) -> AIORateLimiter:
-    return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries)
-
-
-bot.app.AIORateLimiter = limiter
-sys.exit(run(load_settings()))
-"""
-
-
 def questions() -> list[str]:
     rows = [json.loads(line) for line in TUNING.read_text(encoding="utf-8").splitlines()]
     return [r["text"] for r in rows if r.get("action") == "answer"]
@@ -123,23 +104,11 @@ def ipdesk_bot(
         emulator,
         FLOOD_MAX_MESSAGES="1000000",
         FLOOD_WINDOW_SECONDS="1",
+        # Unthrottled: `ipdesk run` exactly, with TELEGRAM_MAX_RATE=0 (no 30 messages/s cap;
+        # a 429 is still retried).
+        TELEGRAM_MAX_RATE="0" if unthrottled else "30",
     )
-    if unthrottled:
-        # `ipdesk run` exactly, but its AIORateLimiter keeps only the retry on 429: no
-        # 30 messages/s cap. The application code is untouched; only this process's
-        # reference to the class is swapped before the application is built.
-        script = workdir / "ipdesk_unthrottled.py"
-        script.write_text(UNTHROTTLED, encoding="utf-8")
-        with proc.log_path.open("ab") as log:
-            proc.process = subprocess.Popen(
-                [sys.executable, str(script)],
-                cwd=workdir,
-                env=proc.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-    else:
-        proc.start()
+    proc.start()
     assert proc.process is not None
     try:
         yield proc.process
