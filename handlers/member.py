@@ -78,11 +78,11 @@ async def unknown_command(update: Update, context: Context) -> None:
     await send_html(context, chat.id, context.services.catalog.t(profile.lang, "unknown_command"))
 
 
-async def on_text(update: Update, context: Context) -> None:
+async def on_text(update: Update, context: Context, profile: Profile | None = None) -> None:
     message = update.effective_message
     if message is None or message.text is None or update.effective_user is None:
         return
-    await answer_question(update, context, message.text, edited=False)
+    await answer_question(update, context, message.text, edited=False, profile=profile)
 
 
 async def on_edited_text(update: Update, context: Context) -> None:
@@ -93,14 +93,23 @@ async def on_edited_text(update: Update, context: Context) -> None:
     await answer_question(update, context, message.text, edited=True)
 
 
-async def answer_question(update: Update, context: Context, text: str, *, edited: bool) -> None:
+async def answer_question(
+    update: Update,
+    context: Context,
+    text: str,
+    *,
+    edited: bool,
+    profile: Profile | None = None,
+) -> None:
+    """Triage a member's question and reply; `profile` if the caller already loaded it."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return
     services = context.services
     catalog = services.catalog
-    profile = await profile_of(update, context)
+    if profile is None:
+        profile = await profile_of(update, context)
     decision = services.engine.triage(text, lang_hint=profile.lang)
     logged = await services.questions.record(profile.id, chat.id, message.message_id, decision)
     if "empty" in decision.reasons:  # emoji or punctuation only: nothing to match

@@ -422,10 +422,10 @@ async def relay_member(
         await followups.ticket_event(context, ticket_id)
 
 
-async def _faq(update: Update, context: Context) -> None:
+async def _faq(update: Update, context: Context, profile: Profile) -> None:
     message = update.effective_message
     if message is not None and message.text is not None:
-        await member.on_text(update, context)
+        await member.on_text(update, context, profile)
     else:
         await member.on_unsupported(update, context)
 
@@ -443,7 +443,7 @@ async def member_message(update: Update, context: Context, profile: Profile) -> 
         if view is not None and view.member.user_id == profile.id and view.is_open:
             ticket_id = view.id
     if ticket_id is None and state == FAQ_STATE:
-        await _faq(update, context)
+        await _faq(update, context, profile)
         return
     open_tickets = await services.relay.tickets_for_member_message(profile.id)
     open_ids = [v.id for v in open_tickets]
@@ -453,7 +453,7 @@ async def member_message(update: Update, context: Context, profile: Profile) -> 
         if not open_tickets:
             if state in (TICKET_STATE, CHOOSE_STATE):
                 await services.members.set_dialog(profile.id, None)
-            await _faq(update, context)
+            await _faq(update, context, profile)
             return
         if len(open_tickets) == 1:
             ticket_id = open_tickets[0].id
