@@ -30,7 +30,22 @@ STEM_LENGTH = 6  # truncation stem: cheap, and absorbs late typos ("trademrak" �
 
 _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z]+|\d+|[®©]")
 _SYMBOLS = frozenset("®©")
-_SPELLING = {"licence": "license", "licences": "licenses", "licenced": "licensed"}
+_SPELLING = {
+    "licence": "license",
+    "licences": "licenses",
+    "licenced": "licensed",
+    # The 6-letter stem would make these "custom", the stem of "customs": "our customer
+    # owes us $50,000" is not a customs question.
+    "customer": "client",
+    "customers": "clients",
+    "custom": "bespoke",
+    "customise": "bespoke",
+    "customised": "bespoke",
+    "customize": "bespoke",
+    "customized": "bespoke",
+    "customization": "bespoke",
+    "customisation": "bespoke",
+}
 
 # Function words that say nothing about which FAQ is meant. Question words stay out of
 # the index too; "many"/"much" stay, as "how many years" and "how much" differ.
@@ -181,13 +196,18 @@ def analyse_normalised(
     evidence = {c: c.remit * min(count, 2) for c, count in concepts.items()}
     votes: dict[Category, float] = {}
     for c, amount in evidence.items():
-        if c.category is not None:
+        if c.category is not None and amount > 0:
             votes[c.category] = votes.get(c.category, 0.0) + amount
+    # Off-topic words (negative remit: 货款, salary) cancel weak evidence (对方, 纠纷,
+    # 赔偿) but never a word that is an IP question on its own (专利, trademark).
+    strong = sum(a for c, a in evidence.items() if c.remit >= 1.0)
+    weak = sum(a for c, a in evidence.items() if 0.0 < c.remit < 1.0)
+    against = -sum(a for a in evidence.values() if a < 0)
     return Analysis(
         text=norm,
         tokens=frozenset(tokens),
         concepts=frozenset(c.name for c in concepts),
-        remit=sum(evidence.values()),
+        remit=strong + max(0.0, weak - against),
         category_votes=votes,
     )
 

@@ -20,7 +20,7 @@ from faq.models import Category
 class Concept:
     name: str
     category: Category | None
-    remit: float  # 1.0: an IP question on its own; 0.5: needs one more sign; 0: none
+    remit: float  # 1.0: an IP question on its own; 0.5: needs one more sign; < 0: against
     zh: tuple[str, ...]
     en: tuple[str, ...]
 
@@ -32,8 +32,8 @@ def _c(name: str, category: Category | None, remit: float, zh: str, en: str = ""
 # `zh` is space-separated; `en` is |-separated because English forms may be phrases.
 # remit 1.0 marks words that are IP questions on their own ("商标", "infringement");
 # 0.5 marks words that lean towards IP or the association ("品牌", "培训"); 0.25 marks
-# everyday words that only add up ("注册", "fee", "phone"). See faq/engine.py for how
-# the sum is used.
+# everyday words that only add up ("注册", "fee", "phone"); OFF_TOPIC words subtract.
+# See faq/engine.py for how the sum is used.
 CONCEPTS: tuple[Concept, ...] = (
     _c("ip", None, 1.0, "知识产权 智慧财产权 知产", "intellectual property|ip"),
     _c("cnipa", None, 1.0, "国家知识产权局 商标局 知识产权局", "cnipa|trademark office"),
@@ -48,10 +48,19 @@ CONCEPTS: tuple[Concept, ...] = (
         "term",
         None,
         0.25,
-        "有效期 保护期 期限 到期 过期 失效",
-        "valid|validity|term|expire|expired|expiry|lapse",
+        "有效期 保护期 期限 到期 过期 失效 能用几年 能用多少年 用多少年 管几年 保护几年 保护多久",
+        "valid|validity|term|expire|expired|expiry|lapse|patent last|trademark last|"
+        "copyright last|mark last|design last|model last|protection last|registration last|"
+        "it last|they last",
     ),
     _c("protect", None, 0.25, "保护 维护权益", "protect|protection"),
+    _c(
+        "search",
+        None,
+        0.25,
+        "查询 检索 怎么查 查一下 查查 在哪查 哪里查",
+        "search|look up|check availability",
+    ),
     _c("ownership", None, 0.5, "归属 归谁 属于谁 权属 委托", "ownership|owns|owner|commissioned"),
     _c(
         "license",
@@ -108,7 +117,13 @@ CONCEPTS: tuple[Concept, ...] = (
         "refusal|refused|rejection|rejected",
     ),
     _c("madrid", "trademark", 1.0, "马德里", "madrid"),
-    _c("reg-symbol", "trademark", 1.0, "® r标 tm标 注册标记 标r 打r 印r", "®|tm"),
+    _c(
+        "reg-symbol",
+        "trademark",
+        1.0,
+        "® r标 tm标 注册标记 标r 打r 印r",
+        "®|tm|r symbol|registered symbol",
+    ),
     # patent
     _c(
         "patent",
@@ -130,6 +145,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "新颖性 创造性 实用性 授权条件",
         "novelty|inventive|inventiveness",
     ),
+    _c("fto", "patent", 1.0, "自由实施 侵权风险排查", "freedom to operate|fto"),
     _c(
         "service-invention",
         "patent",
@@ -169,16 +185,16 @@ CONCEPTS: tuple[Concept, ...] = (
         "infringe",
         "infringement",
         1.0,
-        "侵权 侵犯 仿冒 假冒 山寨 盗版 抄袭 盗用 冒用 高仿 仿制 假货 仿品 侵权链接",
+        "侵权 侵犯 仿冒 假冒 山寨 盗版 抄袭 盗用 冒用 高仿 仿制 假货 仿品 侵权链接 售假 卖假",
         "infringe|infringement|infringing|infringer|counterfeit|counterfeits|fake|fakes|"
-        "knockoff|knock off|copycat|pirated|piracy",
+        "knockoff|knock off|copycat|pirated|piracy|passing off",
     ),
     _c(
         "copying",
         "infringement",
         0.5,
-        "抄 仿 模仿 照搬 冒充 盗图",
-        "copy|copie|copied|copyin|imitat|imitation|replica|clone|cloned",
+        "抄 仿 模仿 照搬 冒充 盗图 一模一样 同款 翻版",
+        "copy|copie|copied|copyin|imitat|imitation|replica|clone|cloned|exact copy|exact copies",
     ),
     _c("enforce", "infringement", 1.0, "维权 打假", "enforcement|enforce"),
     _c(
@@ -188,13 +204,19 @@ CONCEPTS: tuple[Concept, ...] = (
         "律师函 警告函 侵权通知 告知函",
         "cease and desist|lawyer letter|warning letter|demand letter",
     ),
-    _c("cease", "infringement", 0.5, "停止销售 停止生产 停止侵权 停止使用", "stop selling|cease"),
+    _c(
+        "cease",
+        "infringement",
+        0.5,
+        "停止销售 停止生产 停止侵权 停止使用 承诺书",
+        "stop selling|stop production|stop producing|stop making|cease|undertaking",
+    ),
     _c(
         "lawsuit",
         "infringement",
         0.5,
-        "起诉 诉讼 打官司 法院 应诉 传票 告他 告我们 被告 原告",
-        "sue|lawsuit|litigation|court|summons|tro",
+        "起诉 诉讼 打官司 法院 应诉 传票 告他 告我们 被告 被人告 原告 禁令",
+        "sue|lawsuit|litigation|court|summons|tro|schedule a|gbc|defendant|plaintiff|injunction",
     ),
     _c(
         "damages",
@@ -203,7 +225,22 @@ CONCEPTS: tuple[Concept, ...] = (
         "赔偿 索赔 损失 赔钱 惩罚性赔偿 法定赔偿",
         "damages|compensation|punitive damages|statutory damages|demanding|demands|demanded",
     ),
-    _c("customs", "infringement", 1.0, "海关 扣货 海关备案", "customs"),
+    _c(
+        "customs-ip",
+        "infringement",
+        1.0,
+        "海关备案 海关知识产权 知识产权海关 扣货",
+        "customs recordation|customs recordal|customs record",
+    ),
+    # Customs alone is half the evidence: goods held over a wrong invoice are not ours.
+    _c("customs", "infringement", 0.5, "海关", "customs|cbp"),
+    _c(
+        "trade-secret",
+        "infringement",
+        1.0,
+        "商业秘密 技术秘密 泄密 竞业限制 保密协议",
+        "trade secret|trade secrets|non disclosure|nda|non compete",
+    ),
     _c(
         "takedown",
         "infringement",
@@ -252,7 +289,7 @@ CONCEPTS: tuple[Concept, ...] = (
         0.5,
         "市场监管局 市场监督管理局 工商局 工商 查处 行政投诉 行政执法 行政处理",
         "market regulation|administrative enforcement|administrative complaint|"
-        "administrative action",
+        "administrative action|amr|aic",
     ),
     _c(
         "platform",
@@ -299,6 +336,20 @@ CONCEPTS: tuple[Concept, ...] = (
         "fee|fees|cost|costs|price|free|charge",
     ),
 )
+
+# Everyday business matters that are not ours count against the weak evidence (see
+# faq/analysis.py): "对方欠我们货款" names a counterparty and a dispute, but it is a debt,
+# not an IP question.
+OFF_TOPIC = _c(
+    "off-topic",
+    None,
+    -0.5,
+    "货款 欠款 欠钱 借款 贷款 工资 薪资 房租 租金 房东 质量问题 质量不行 退货 退款 停车 "
+    "报关行 货代 运费",
+    "owe|owes|debt|debts|loan|loans|salary|salaries|wage|wages|rent|landlord|refund|"
+    "defect|defective|quality problem|parking|customs broker|freight|forwarder",
+)
+CONCEPTS = (*CONCEPTS, OFF_TOPIC)
 
 # Words that only name the topic. A question made of nothing else ("专利", "trademark?",
 # "商标问题") gets suggestions rather than whichever entry happens to score highest.

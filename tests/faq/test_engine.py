@@ -64,7 +64,8 @@ ESCALATIONS = [
     ("我们想起诉对方侵权", "risk:intent_to_sue", "infringement"),
     ("帮我们看一下这份商标许可合同", "risk:contract_review", "trademark"),
     ("我们的产品是不是侵犯了专利ZL202110234567.8", "risk:case_number", "infringement"),
-    ("does our new product infringe their patent?", "risk:own_infringement", "patent"),
+    # asked about a product against someone else's right: an infringement matter
+    ("does our new product infringe their patent?", "risk:own_infringement", "infringement"),
     ("亚马逊店铺被TRO冻结了", "risk:frozen_account", "infringement"),
     ("商标驳回了 下周五前要交复审 能帮我们写吗", "risk:deadline", "trademark"),
 ]

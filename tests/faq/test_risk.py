@@ -29,14 +29,14 @@ LIVE_CASES = [
     ("慈溪市某某电器有限公司抢注了我们的商标", "risk:named_party"),
     ("我们的产品会不会侵犯别人的专利", "risk:own_infringement"),
     ("does our product infringe their patent", "risk:own_infringement"),
-    ("is our new logo too similar to their registered mark", "risk:own_infringement"),
+    ("is our new logo too similar to their registered mark", "risk:clearance"),
     ("我们想起诉那家仿冒我们商标的工厂", "risk:intent_to_sue"),
     ("we want to sue them for copying our design", "risk:intent_to_sue"),
     ("帮我们看一下这份专利许可合同", "risk:contract_review"),
     ("please review our trademark licence agreement", "risk:contract_review"),
     ("能帮我们写商标异议书吗", "risk:case_work"),
-    ("我们的商标被人申请撤三了", "risk:dispute"),
-    ("前员工用自己名字申请了我们的专利", "risk:dispute"),
+    ("我们的商标被人申请撤三了", "risk:right_challenged"),
+    ("前员工用自己名字申请了我们的专利", "risk:ownership_dispute"),
 ]
 
 
@@ -78,11 +78,11 @@ def test_generic_questions_do_not_escalate(text: str) -> None:
 def test_context_rules_need_an_ip_message() -> None:
     folded = fold("对方要求我们赔偿50万元")
     assert risk_reasons(folded, in_remit=False) == ()
-    assert set(risk_reasons(folded, in_remit=True)) == {"risk:accused", "risk:money"}
+    assert set(risk_reasons(folded, in_remit=True)) == {"risk:demand", "risk:money"}
     # a summons is escalated even without IP words
     assert risk_reasons(fold("我们收到了法院传票"), in_remit=False) == ("risk:lawsuit",)
 
 
 def test_money_needs_a_party() -> None:
     assert risk_reasons(fold("法定赔偿最高500万吗"), in_remit=True) == ()
-    assert risk_reasons(fold("他们要我们赔500万"), in_remit=True) == ("risk:money",)
+    assert risk_reasons(fold("他们要我们赔500万"), in_remit=True) == ("risk:money", "risk:demand")
