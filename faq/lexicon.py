@@ -248,6 +248,16 @@ CONCEPTS: tuple[Concept, ...] = (
         "下架 投诉 删除链接 链接",
         "takedown|take down|taken down|complaint|listing|listings",
     ),
+    # Words of a platform or licensing dispute that members use without the word IP:
+    # "ebay delist our items due to VeRO", "the licensee stopped paying royalty".
+    _c(
+        "ip-dispute-terms",
+        "infringement",
+        1.0,
+        "版税 专利费 许可费 授权费 临时限制令",
+        "vero|ipr|royalty|royalties|licensee|licensor|brand registry|rights owner|"
+        "right owner|brand owner",
+    ),
     _c(
         "counter-notice",
         "infringement",

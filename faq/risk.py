@@ -22,8 +22,8 @@ FACT     a concrete specific: a sum of money, a sales figure, a date or deadline
          escalates in an IP message that names a party ("we", "they"): "法定赔偿最高500万吗"
          is generic, "他们要我们赔500万" is not.
 CONTEXT  a situation that alone is a FAQ topic ("someone copies our product", "a
-         designer says the copyright is his", "customs notified us") and becomes a
-         live case only together with a FACT.
+         designer says the copyright is his", "customs notified us", "an office action
+         on our application") and becomes a live case only together with a FACT.
 
 Conditions a rule may carry (see `RiskRule`):
 - needs_remit: only in a message the lexicon finds to be about IP — unless a rule
@@ -130,7 +130,7 @@ _GOODS = _alt(
 )
 _HOLD = _alt(
     "扣", "查封", "封存", "没收", "查获", "拦", "卡住", "卡在", "暂扣", "查扣", "扣留", "扣押",
-    "封", "查了",
+    "封", "查了", "拿走", "带走", "搬走", "收走", "拉走",
 )  # fmt: skip
 _REGULATOR = _alt(
     "市场监管局", "市场监督管理局", "市监局", "工商局", "工商", "执法人员", "执法队", "质监局",
@@ -156,7 +156,7 @@ _EX = _alt(
 _SECRETS = _alt(
     "客户名单", "客户资料", "客户信息", "图纸", "配方", "源代码", "源码", "代码", "软件",
     "技术资料", "核心技术", "工艺", "数据", "设计图", "模具", "商业秘密", "技术秘密", "报价",
-    "技术",
+    "技术", "设计稿", "设计文件",
 )  # fmt: skip
 _OUR_THING = _alt(
     "产品", "商品", "款式", "同款", "新款", "爆款", "设计", "商标", "品牌", "牌子", "logo", "图片",
@@ -179,14 +179,17 @@ _EN_LETTER = (
     r"(?:cease[- ]and[- ]desist|cease & desist|c ?& ?d\b|lawyer'?s? letter|attorney'?s? letter"
     r"|legal letter|legal notice|demand letter|warning letter|letter of demand"
     r"|infringement notice|notice of infringement|demand (?:from|for)\b"
-    r"|letter from (?:their|the|a|an|[a-z0-9&.-]+'?s?) (?:\w+ )?"
+    r"|letter from (?:(?:their|the|a|an|[a-z0-9&.-]+'?s?) )?(?:\w+ )?"
     r"(?:lawyers?|attorneys?|law firm|counsel|solicitors?|legal))"
 )
 _EN_RECEIVED = (
     r"\b(?:got|gotten|received|recieved|recived|have received|'ve received|were sent|was sent"
     r"|been sent"
     r"|were served|was served|been served|got served|hit with|slapped with|were handed"
-    r"|just got)\b"
+    r"|just got"
+    # non-native present tense with its subject: "we get C&D", "our factory receive letter"
+    r"|(?:we|i|our (?:\w+ )?(?:company|factory|shop|store|office|boss))\s+(?:also |just |now )?"
+    r"(?:get|gets|receive|receives|recieve|recieved|receiving|getting))\b"
 )
 _EN_GOODS = (
     r"\b(?:goods|shipments?|containers?|products?|cargo|parcels?|consignments?|exports?"
@@ -226,7 +229,8 @@ HYPOTHETICAL = _compile(
     r"如果|假如|假设|万一|要是|倘若|若是|一旦",
     # "tell me if our logo conflicts" asks whether, it supposes nothing
     r"\bwhat if\b|(?<!tell me )(?<!tell us )(?<!confirm )(?<!advise )(?<!you check )"
-    r"(?<!please check )(?<!pls check )(?<!to check )"
+    r"(?<!please check )(?<!pls check )(?<!to check )(?<!need check )(?<!check )"
+    r"(?<!wonder )(?<!ask )(?<!confirm )(?<!sure )"
     r"\bif (?:we|i|you|a|an|someone|somebody|the|our|they"
     r"|it|one|my|he|she)\b",
     r"\bsuppose\b|\bin case\b|\bin the event\b|\bhypothetical\w*",
@@ -240,7 +244,8 @@ _CLAUSE_BREAK = re.compile(r"[\s,，。;；!！?？、]")
 GENERAL = _compile(
     r"一般|通常|常见|一般来说|什么是|是什么|什么意思|什么叫|是啥",
     r"\bin general\b|\bgenerally\b|\btypically\b|\busually\b|\bnormally\b|\bcommon(?:ly)?\b"
-    r"|\bwhat (?:is|are) (?:a|an|the)\b|\bwhat does\b.{0,30}\bmean\b",
+    r"|\bwhat (?:is|are) (?:a|an|the)\b|\bwhat does\b.{0,30}\bmean\b"
+    r"|\bwhat(?:'s| is) (?:fto|tro|ipr|vero|gbc|c&d|pct|schedule a)\b",
 )
 _HAPPENED = _compile(_WHEN, r"\b(?:just|today|yesterday|this morning|last week|already)\b")
 # Words that make a message about a live case between the member and another party.
@@ -317,9 +322,13 @@ RULES: tuple[RiskRule, ...] = (
         r"\bsent (?:us|me|our \w+) (?:a |an |their )?(?:\w+ )?"
         r"(?:cease|c&d|c & d|letter|notice|warning|demand|claim|complaint|email)",
         r"\b(?:lawyers?|attorneys?|law firm|counsel|solicitors?)\b.{0,30}"
-        r"\b(?:wrote|emailed|sent|contacted|called|served|threaten\w*)"
+        r"\b(?:wrote|emailed|sent|contacted|called|served|threaten\w*|contact|contacts|call"
+        r"|calls|email|emails|write|writes|send|sends|message|messages|messaged|wechat\w*)"
         r"(?: (?:an? |us |me |us an? )?(?:email|e-mail|letter|message|notice)"
         r"| (?:to )?(?:us|me|our))\b",
+        # a reply to a definite letter: "write reply to the C&D", "respond to their letter"
+        r"\b(?:reply|replies|respond|response|answer)\b (?:to )?(?:the|this|that|their|our)"
+        r" (?:\w+ )?" + _EN_LETTER,
         r"\b(?:email|e-mail|message|call|letter|notice|phone call)s? from (?:their|a|an|the"
         r"|[a-z0-9&.-]+'?s?) (?:[\w-]+ ){0,3}(?:law firm|lawyers?|attorneys?|counsel"
         r"|solicitors?)\b",
@@ -338,6 +347,51 @@ RULES: tuple[RiskRule, ...] = (
         r"\bsummons\b|\bsummoned\b|\bsubpoena\w*|\bserved with\b|\bstatement of claim\b",
         needs_remit=False,
         soft=True,
+    ),
+    # Court papers that came, a hearing, a case filed against us or being drawn into a
+    # suit, in members' own English ("court paper came", "they file lawsuit to us"):
+    # court business, escalated even without IP words.
+    _rule(
+        "lawsuit",
+        "event",
+        "dispute",
+        r"被.{0,6}(?:拉进|拉入|卷入|牵扯进|扯进).{0,12}(?:诉讼|官司|案子|案件)",
+        r"\bcourt (?:papers?|documents?|docs|notices?|letters?|summons?|materials?|files?)\b"
+        r"|\bsummon\b|\b(?:received|recieved|recived|receive|got|get|gets)\b.{0,30}"
+        r"\bfrom (?:the |a )?(?:[\w-]+ ){0,3}court\b"
+        r"|\b(?:papers?|documents?|docs|notices?|letters?|summons) from (?:the |a )?"
+        r"(?:[\w-]+ ){0,3}court\b",
+        r"\b(?:court|judge) (?:hearing|date|session|trial)\b|\bhearing (?:is|will be) (?:on|in"
+        r"|at|next|this|tomorrow)\b|\b(?:we|i) (?:have|got|need to attend|must attend)"
+        r" (?:a |the )?(?:court |judge )?(?:hearing|trial)\b",
+        needs_remit=False,
+        soft=True,
+    ),
+    # A case filed against us, or being sued, in members' English: in an IP message
+    # ("our landlord is suing us" is not ours) …
+    _rule(
+        "lawsuit",
+        "event",
+        "dispute",
+        r"\b(?:file|files|filed|filing|start|started|bring|brought|open|opened|raise|raised)\b"
+        r" (?:an? |the |their )?(?:[\w-]+ )?(?:case|lawsuit|suit|litigation|action|complaint"
+        r"|claim)s? (?:against|to|on) (?:us|me|our|my)\b",
+        r"\b(?:sue|sued|suing|sues) (?:to )?(?:us|me|our|my)\b"
+        r"|\b(?:we|i|our (?:\w+ )?(?:company|factory|shop|store))\s+(?:are|is|am|were|was|got|get"
+        r"|have been|has been|being|been)\s+(?:\w+ )?sued\b",
+        soft=True,
+    ),
+    # … or where the suit itself names the right or the brand.
+    _rule(
+        "lawsuit",
+        "event",
+        "dispute",
+        r"\b(?:sued?|suing|sues|lawsuit|case|suit)\b.{0,40}\b(?:brand|trademark|patent|copyright"
+        r"|design|logo|infring\w*|counterfeit\w*|tro|schedule a)\b",
+        needs_party=True,
+        soft=True,
+        ip_evidence=True,
+        unless=r"^(?!.*(?:\b(?:sued|sues|suing)\b|\b(?:against|to) (?:us|me|our|my)\b))",
     ),
     # Being sued or a defendant: in an IP message ("被员工告到劳动仲裁" is not ours).
     _rule(
@@ -376,8 +430,10 @@ RULES: tuple[RiskRule, ...] = (
         "dispute",
         rf"(?:被|拉进|拉入|进了|卷入|{_WE}).{{0,8}}(?:\bgbc\b|\btro\b|\bschedule a\b|临时限制令)"
         r"|(?:\bgbc\b|\btro\b|\bschedule a\b|临时限制令).{0,12}(?:起诉|冻结|案|告|诉|封)",
-        r"\b(?:hit with|got|get|named in|in a|into a|part of|sued in|included in|listed in"
+        r"\b(?:hit with|got|get|named in|in a|into a|in|into|part of|sued in|included in|listed in"
         r"|caught in|dragged into|our|us)\b (?:an? |the )?(?:[\w-]+ )?(?:tro|schedule a|gbc)\b"
+        r"|\b(?:tro|schedule a|gbc) (?:case|lawsuit|suit|action)\b.{0,40}\b(?:we|us|our|my|i)\b"
+        r"|\b(?:we|us|our|my|i)\b.{0,40}\b(?:tro|schedule a|gbc) (?:case|lawsuit|suit|action)\b"
         r"|\b(?:tro|schedule a|gbc)\b.{0,20}\b(?:froze|frozen|against us|sued us|our)\b"
         r"|temporary restraining order",
         needs_remit=False,
@@ -394,8 +450,13 @@ RULES: tuple[RiskRule, ...] = (
         rf"{_THEY}.{{0,6}}(?:说|称|认为|主张|指)了?{_WE}.{{0,15}}{_SIMILAR}",
         r"\b(?:says?|said|saying|claims?|claimed|claiming|alleges?|alleged|alleging|accus\w*"
         r"|insists?|insisted|thinks?|believes?|argues?|asserts?|contends?|complain\w*"
-        r"|told us|telling us)\b.{0,15}\b(?:we|we're|we've|us|our|my)\b.{0,35}" + _EN_INFRINGE,
+        r"|told us|telling us|tell us|tells us|inform\w* us|warn\w* us)\b.{0,15}"
+        r"\b(?:we|we're|we've|us|our|my)\b.{0,35}" + _EN_INFRINGE,
         r"\baccus\w* (?:us|our \w+|me) of\b.{0,25}" + _EN_INFRINGE,
+        # a customer or partner passes the accusation on: "customer told us the product
+        # may infringe a patent"
+        r"\b(?:told|tell|tells|informed|inform|warned|warn|notified|notify|reminded)"
+        r" (?:us|me)\b.{0,40}" + _EN_INFRINGE,
         soft=True,
         ip_evidence=True,
     ),
@@ -427,6 +488,10 @@ RULES: tuple[RiskRule, ...] = (
         r"|remove|destroy|withdraw|recall|rebrand|rename|change|take down|pull|delete"
         r"|discontinue|apologi\w*|indemnif\w*|hand over|surrender|sign an undertaking"
         r"|take (?:\w+ ){0,2}(?:off|down))",
+        r"\b(?:say|says|said|tell|tells|told|ask|asks|asked)\b (?:us |we |me )?(?:to )?"
+        r"(?:must |should |need to |have to )?(?:stop (?:sell|us|produc|mak|distribut)\w*"
+        r"|remove (?:the|our|all)"
+        r"|take down (?:the|our|all)|delist|destroy (?:the|our|all)|recall|rename|rebrand)\b",
         r"\b(?:demand\w*|insist\w*) (?:that )?we (?:\w+ )?(?:stop|cease|remove|destroy|withdraw"
         r"|recall|rebrand|rename|pay)",
         soft=True,
@@ -445,6 +510,10 @@ RULES: tuple[RiskRule, ...] = (
         rf"{_EN_GOODS} (?:\w+ ){{0,3}}{_EN_HELD} (?:at|in|by) (?:the )?(?:\w+ )?"
         r"(?:customs|port|border)",
         rf"\b{_EN_HELD} (?:at|in|by) (?:the )?(?:\w+ )?customs\b|\bcustoms hold\b",
+        rf"{_EN_GOODS} (?:\w+ )?{_EN_HELD} (?:in|at|by|for|because|due)\b",
+        rf"{_EN_GOODS} (?:\w+ ){{0,2}}(?:stop|stops|hold|holds|detain|detains|block|blocks|seize"
+        r"|seizes|keep|kept|check|checked|inspected) (?:at|in|by) (?:the )?(?:\w+ )?"
+        r"(?:customs|port|border)\b",
         r"\b(?:customs|cbp)\b.{0,40}\b(?:detained|seized|held|stopped|confiscated|impounded"
         r"|destroyed|holding|detaining|seizing)\b"
         r"(?! (?:goods|items|products|shipments?|cargo|containers?|counterfeits?|fakes?)\b)",
@@ -487,6 +556,20 @@ RULES: tuple[RiskRule, ...] = (
         r"\b(?:removed|took down|taken down|delisted|blocked|suspended|deactivated|disabled"
         r"|closed|banned|pulled|froze|locked|deleted|restricted|shut down)"
         r" (?:all |some |several |many |most |a few |two |three )?(?:\d+ )?(?:of )?(?:our|my)\b",
+        # the platform acts, in the present tense: "amazon remove 3 of our asin"
+        rf"\b(?:{_PLATFORM}|walmart|etsy|wayfair|alibaba|aliexpress|platform|marketplace|they|it)"
+        r" (?:\w+ )?(?:remove|removes|delist|delists|take down|takes down|block|blocks|suspend"
+        r"|suspends|close|closes|ban|bans|deactivate|deactivates|pull|pulls|freeze|freezes|lock"
+        r"|locks|delete|deletes|restrict|restricts|shut down|shuts down)"
+        r" (?:all |some |several |many |most |a few |two |three )?(?:\d+ )?(?:of )?(?:our|my)\b",
+        # a shop or listing suspended, offline or down over a complaint
+        rf"\b{_EN_SHOP}\b (?:\w+ )?(?:was |were |got |is |are |has been |have been |been |now )?"
+        rf"(?:{_EN_REMOVED}|offline|down|gone)\b.{{0,40}}\b(?:complaints?|claims?|reports?|vero"
+        r"|ipr?|infring\w*|copyright|trademark|patent|counterfeit|rights? owner|brand owner)\b",
+        r"\b(?:complaints?|claims?|reports?|vero|ipr?|infring\w*|copyright|trademark|patent"
+        r"|counterfeit|rights? owner|brand owner)\b.{0,40}\b(?:our|my)\b (?:[\w-]+ ){0,2}"
+        rf"{_EN_SHOP}\b (?:\w+ )?(?:is |are |was |were |got |now )?"
+        rf"(?:{_EN_REMOVED}|offline|down)\b",
         r"\b(?:got|received|hit with|hit by) (?:an? |the )?(?:[\w-]+ ){0,2}(?:vero"
         r"|ip|infringement|intellectual property|rights owner|trademark|patent|copyright)"
         r" (?:complaint|report|violation|claim|notice|strike|takedown)s?\b",
@@ -526,7 +609,8 @@ RULES: tuple[RiskRule, ...] = (
         r" (?:\w+ )?(?:opposed|challenged|attacked|invalidated|cancelled|canceled|revoked"
         r"|contested)\b",
         r"\bopposition (?:was )?(?:filed )?by\b|\b(?:was|were|got) opposed by\b"
-        r"|\b(?:subject to|facing|faces|received|got)\b (?:an? |the )?(?:[\w-]+ ){0,2}"
+        r"|\b(?:subject to|facing|faces|face|received|receive|receives|got|get|gets)\b"
+        r" (?:an? |the )?(?:[\w-]+ ){0,2}"
         r"(?:non-?use|invalidation|opposition|cancellation|revocation)\b"
         r"|\b(?:our|my)\b.{0,40}\b(?:declared invalid|held invalid|found invalid|invalidated"
         r"|struck down)\b",
@@ -550,6 +634,45 @@ RULES: tuple[RiskRule, ...] = (
         r"\b(?:filed|registered|applied|patented)\b.{0,30}\b(?:in|under) (?:his|her|their)"
         r" (?:own |new )?(?:company )?names?\b|\bunder (?:his|her|their) (?:own |new )company\b",
         supersedes=("trade_secret", "partner_misuse"),  # "took our technology and patented it"
+        ip_evidence=True,
+    ),
+    # A business partner (distributor, agent, factory) registered our brand or design
+    # itself: a named relationship, not "someone squatted our mark, can we oppose".
+    _rule(
+        "ownership_dispute",
+        "event",
+        "right",
+        r"(?:经销商|代理商|代理|合作方|合作伙伴|代工厂|工厂|供应商|合伙人|加盟商|被许可人)"
+        rf".{{0,8}}(?:偷偷|私自|擅自|已经|竟然|居然)?(?:抢注了|把{_WE}的?.{{0,8}}"
+        r"(?:商标|品牌|牌子|logo|专利|外观|设计|域名).{0,4}(?:注册|申请|抢注)了)",
+        r"\b(?:distributors?|agents?|partners?|suppliers?|factory|manufacturers?|oem|licensees?"
+        r"|dealers?|resellers?|importers?)\b.{0,25}\b(?:register|registers|registered|file"
+        r"|files|filed|applied for|apply for|squatt?\w*|patented)\b (?:for )?(?:\w+ )?(?:our|my)"
+        r" (?:\w+ )?(?:brand|trademark|mark|logo|name|design|patent|domain)s?\b",
+        soft=True,
+        ip_evidence=True,
+        # "can a distributor register our brand abroad" asks the rule
+        unless=r"\b(?:can|could|may|might|would|will|does|do|is it possible for)"
+        r" (?:an? |the |our |my )?(?:\w+ )?(?:distributors?|agents?|partners?|suppliers?|factory"
+        r"|manufacturers?|oem|licensees?|dealers?|resellers?|importers?)\b",
+    ),
+    # The member's licensee or distributor stopped paying royalties.
+    _rule(
+        "demand",
+        "fact",
+        "right",
+        r"\b(?:licensees?|distributors?|partners?|manufacturers?|factory)\b.{0,15}\b(?:stopped"
+        r"|stop|stops|refus\w*|failed to|hasn't|has not|haven't|didn't|don't|doesn't|not)"
+        r" (?:pay|paying|paid)\b.{0,15}\b(?:royalt\w*|licen[cs]e fees?|fees)\b",
+        ip_evidence=True,
+    ),
+    # … or another party wants licence fees from us: a demand in an IP dispute.
+    _rule(
+        "demand",
+        "fact",
+        "weak_dispute",
+        r"\b(?:want|wants|wanted|ask|asks|asked|asking|demand\w*) (?:us|me) (?:to )?(?:pay|paying)"
+        r" .{0,25}\b(?:licen[cs]e fees?|licensing fees?|royalt\w*)\b",
         ip_evidence=True,
     ),
     _rule(
@@ -587,6 +710,13 @@ RULES: tuple[RiskRule, ...] = (
         r"|partners?|contractors?|vendors?)\b.{0,30}\b(?:selling|sells|sold)\b.{0,20}"
         r"\b(?:our|my)\b.{0,30}\bto other (?:buyers|customers|clients|companies)\b",
         r"\bunder (?:his|her|their) own (?:brand|label|name|logo)\b",
+        r"\b(?:suppliers?|factory|factories|manufacturers?|oem|distributors?|licensees?|agents?"
+        r"|partners?|resellers?|contractors?|vendors?|dealers?)\b.{0,15}\b(?:sell|sells|selling"
+        r"|sold|use|uses|using|used|produce\w*|make|makes|making|made|keep\w*|kept)\b.{0,15}"
+        r"\b(?:our|my)\b.{0,40}\b(?:without (?:our |any )?(?:permission|consent|authori[sz]ation"
+        r"|approval|agreement)|to other (?:buyers?|customers?|clients?|compan\w+|people)"
+        r"|after (?:the |our )?(?:contract|agreement|licen[cs]e|deal|cooperation)"
+        r"|behind our back|themselves|by themselves)",
         ip_evidence=True,
         unless=r"归谁|归属|属于谁|怎么分|\bwho owns\b",  # "合伙人散伙后商标归谁" asks the rule
     ),
@@ -601,6 +731,7 @@ RULES: tuple[RiskRule, ...] = (
         rf"(?:把|将).{{0,8}}{_SECRETS}.{{0,10}}(?:泄露|带走|卖给|给了|拷走|发给|交给)",
         rf"{_EX}.{{0,25}}(?:卖|生产|做|开了|成立|注册了公司|用|推出|上市|出了).{{0,10}}"
         rf"(?:一样|同样|相同|同款|一模一样|{_WE}的)",
+        rf"{_EX}.{{0,10}}把{_WE}的?.{{0,10}}{_SECRETS}.{{0,10}}(?:发到|发给|卖|泄露|带走|拿走|拷走|给了|用|传到)",
         rf"{_SECRETS}.{{0,10}}被.{{0,4}}(?:{_EX}|员工|工程师|技术员|同事|合伙人).{{0,8}}"
         r"(?:拿|带|偷|泄露|卖|复制|拷|盗)",
         r"\b(?:employees?|engineers?|managers?|staff|partners?|designers?|salesm[ae]n|directors?"
@@ -613,7 +744,8 @@ RULES: tuple[RiskRule, ...] = (
         r"\btrade secrets?\b.{0,20}\b(?:stolen|theft|leak\w*|misappropriat\w*|breach\w*)\b",
         r"\b(?:former |ex-|ex |previous |old )(?:[\w&-]+ ){0,2}(?:employees?|staff|engineers?"
         r"|managers?|directors?|designers?|developers?|workers?|partners?)\b.{0,50}"
-        r"\b(?:sell\w*|sold|post\w*|publish\w*|leak\w*|shar\w*|took|stole|copied|using|uses)\b",
+        r"\b(?:sell\w*|sold|post\w*|publish\w*|leak\w*|shar\w*|took|stole|copied|using|uses"
+        r"|brings?|brought|bringing|takes?|taking|carr(?:y|ied|ies)|gave|gives?|copy|steal\w*)\b",
         rf"\b(?:sell\w*|sold|giv\w*|gave|pass\w*|shar\w*|leak\w*)\b.{{0,25}}\b{_EN_SECRETS}\b.{{0,20}}"
         r"\bto (?:a |our |the )?(?:competitors?|rivals?|another company|other companies)\b",
         r"\b(?:breach\w*|broke|violated) (?:of )?(?:the |our |an |their )?"
@@ -665,11 +797,18 @@ RULES: tuple[RiskRule, ...] = (
         rf"(?:这个|这款|{_WE}的?).{{0,8}}(?:商标|品牌|名字|logo|名称|包装|设计|牌子)"
         r".{0,6}(?:能不能用|可不可以用|能用吗|可以用吗)",
         r"\bfreedom[- ]to[- ]operate\b|\bclearance\b",
+        r"\b(?:check|search|see|make sure|confirm|know)\b.{0,50}\b(?:infring\w*|conflict\w*"
+        r"|violat\w*)\b.{0,40}\bbefore (?:we )?(?:launch|export|sell|market|produc|go|start"
+        r"|ship|list)",
         r"\b(?:is|are|was)\s+(?:our|my|this|the)\b.{0,30}\b(?:too similar|too close"
         r"|confusingly similar)\b",
         r"\bcan (?:we|i) (?:launch|sell|market|export|import|use|make|produce|ship)\b.{0,60}"
         r"\b(?:similar|competitor'?s?|their|someone else'?s|another company'?s)\b.{0,30}"
         r"\b(?:patents?|trademarks?|designs?|marks?)\b",
+        r"\b(?:our|my|this) (?:new )?(?:logo|brand name|brand|name|mark|trademark|design|packaging"
+        r"|product name)\b.{0,15}\b(?:ok|okay|safe|allowed|fine|legal) to use\b"
+        r"|\b(?:our|my|this) (?:new )?(?:logo|brand name|brand|name|mark|trademark|design"
+        r"|packaging)\b.{0,60}\b(?:look|looks|looking) (?:like|similar|close)\b",
         r"\b(?:our|my|this|the)\b.{0,30}\b(?:conflicts? with|clash\w* with|too similar to"
         r"|confusingly similar to)\b",
         needs_remit=False,
@@ -699,7 +838,11 @@ RULES: tuple[RiskRule, ...] = (
         r"|taking legal action|bring (?:a )?(?:claim|case|lawsuit|action)|go after|pursue)\b",
         r"\b(?:can|should|could|shall) (?:we|i) sue (?:them|him|her|this|that|the (?!other)\w+"
         r"|[a-z0-9&]+ (?:co|ltd|inc|gmbh|llc))\b|\bhow (?:do|can|should) we sue (?:them|him|her)\b"
-        r"|\b(?:want|make|get|force) (?:them|him|her|the \w+) to (?:pay|compensate|stop)\b"
+        r"|\b(?:want|make|get|force) (?:them|him|her|the \w+) (?:to )?(?:pay|compensate|stop"
+        r"|delete|remove|take down|apologi\w*)\b"
+        r"|\b(?:want|wants|plan|planning|need|going|decided|ready|like)\s+(?:to\s+)?"
+        r"(?:take (?:some |legal )?action|stop (?:them|him|her|this|that|the \w+)"
+        r"|deal with (?:them|him|her)|go after (?:them|him|her))\b"
         r"|\b(?:want|plan|planning|going|decided|like|ready)\s+to\s+(?:report|complain about"
         r"|file a complaint against) (?:them|him|her|the \w+|this \w+|that \w+)\b"
         r"|\blegal action against\b|\b(?:claim|seek|recover|get) (?:damages |compensation )?"
@@ -714,6 +857,16 @@ RULES: tuple[RiskRule, ...] = (
         r"(?:他|她|他们|对方|这家|那家|这个厂|那个厂)?(?:赔偿|索赔|赔钱)",
         needs_party=True,
         soft=True,
+    ),
+    # An appeal or review of the member's own refused application or lost decision.
+    _rule(
+        "challenge_right",
+        "request",
+        "right",
+        r"\b(?:our|my)\b.{0,80}\b(?:want|plan|planning|need|going|decided|like|ready)\s+(?:to\s+)?"
+        r"(?:appeal|file (?:an? )?(?:appeal|review|reexamination)|request (?:a |the )?review"
+        r"|apply for (?:a |the )?(?:review|reexamination))\b",
+        r"(?:帮|替)(?:我们|我司|我)(?:看看|看一下|看下|分析|评估).{0,10}(?:复审|申诉|上诉|答复|异议)",
     ),
     # Their contract or clause to review or draft.
     _rule(
@@ -734,6 +887,19 @@ RULES: tuple[RiskRule, ...] = (
         r"|licen[cs]e|give up|sign over) (?:the|our|its|their|a|all)\b",
         r"\b(?:check|review|look at|look over) (?:the|our|this|my) (?:\w+ )?(?:draft|terms)\b",
         r"(?:要求|要|让)我们.{0,6}(?:把|将)?.{0,6}(?:商标|专利|版权|著作权|软著).{0,6}(?:转让|授权|过户|许可)给",
+    ),
+    _rule(
+        "contract_review",
+        "request",
+        "right",
+        r"\b(?:review\w*|check\w*|look\w* (?:at|over)|go\w* (?:through|over)|read|draft\w*"
+        r"|prepar\w*|redline|amend\w*|negotiat\w*)\b.{0,12}\b(?:our|my|this|the|a|an)\b.{0,20}"
+        r"\b(?:licen[cs]e|licensing|royalty|assignment|patent|trademark|copyright|ip|technology"
+        r" transfer|oem|nda)\b.{0,12}\b(?:contract|agreement|clauses?|terms)\b",
+        r"\b(?:check|review|look at|read|go through)\b (?:the |our |this |my )?(?:\w+ )?"
+        r"(?:contract|agreement|clauses?)\b (?:with|between|for|from)\b.{0,60}\b(?:design|patent"
+        r"|trademark|brand|logo|copyright|ip|moulds?|molds?|owns?|ownership|licen[cs]\w*)\b",
+        ip_evidence=True,
     ),
     # Asking the association to do case work: draft, reply, find a lawyer, analyse.
     _rule(
@@ -797,12 +963,12 @@ RULES: tuple[RiskRule, ...] = (
         "weak_dispute",
         rf"(?:要求|要|让|逼|叫|索要){_WE}.{{0,8}}{_PAY}|索赔|要加钱|狮子大开口|(?:要|要求)收.{{0,6}}(?:费|钱)",
         # their demand: of us, or by a third party ("we want compensation" is ours)
-        r"\b(?:want|wants|wanted|asking|asks|asked|demand\w*|request\w*|seek\w*|claim\w*)"
+        r"\b(?:want|wants|wanted|asking|asks|asked|ask|demand\w*|request\w*|seek\w*|claim\w*)"
         r" (?:us|me) (?:to |for )?(?:pay|paying|compensation|damages|royalt\w*|a (?:licen[cs]e"
         r"|settlement) fee|money|\$|usd|rmb|eur|€|\d)",
         r"\b(?:they|he|she|it|who|which|company|brand|owner|lawyers?|attorneys?|photographer"
         r"|agency|side|party|holder|troll|author|creator|artist|developer|seller|licensor)\b"
-        r".{0,12}\b(?:want|wants|wanted|asking|asks|asked|demand\w*|request\w*|seek\w*"
+        r".{0,12}\b(?:want|wants|wanted|asking|asks|asked|ask|demand\w*|request\w*|seek\w*"
         r"|claim\w*) (?:for )?(?:pay|compensation|damages|royalt\w*|a (?:licen[cs]e|settlement)"
         r" fee|money|\$|usd|rmb|eur|€|\d)",
         r"\bto buy (?:it|them|the \w+) back\b|\b(?:their|a|the) settlement offer\b"
@@ -811,7 +977,8 @@ RULES: tuple[RiskRule, ...] = (
         r"|\b(?:stopped|refus\w*|failed to|hasn't|has not|haven't|didn't) (?:pay|paying|paid)"
         r" (?:\w+ ){0,2}(?:royalt\w*|licen[cs]e fees?|fees)\b"
         r"|\b(?:they|he|she|licensee|client|customer|distributor|partner|company)\b.{0,10}"
-        r"\b(?:stopped|refus\w*|failed to|hasn't|has not|haven't|didn't) (?:pay|paying)\b",
+        r"\b(?:stopped|stop|stops|refus\w*|failed to|hasn't|has not|haven't|didn't|don't"
+        r"|doesn't|not) (?:pay|paying)\b",
         r"(?:不付|没付|拖欠|欠|不给)(?:我们)?(?:的)?(?:许可费|授权费|使用费|版税|专利费|提成)",
         needs_party=True,
         # official fees and scam letters about them are FAQ topics (pt-annual-fees)
@@ -863,6 +1030,8 @@ RULES: tuple[RiskRule, ...] = (
         r"|\bend of (?:the )?(?:month|week)\b"
         r"|\b(?:in|within)\s+\d+\s+(?:working |business )?(?:days?|weeks?|hours?)\b"
         r"|\bdue (?:in|within)\s+\d+\s+(?:days?|weeks?|months?)\b"
+        r"|\b(?:due|deadline|reply|respond|answer)\b (?:is )?(?:by |before |within )?(?:next|this)"
+        r" (?:month|week)\b"
         r"|\b\d+\s+(?:working |business )?(?:days?|weeks?|hours?)\s+(?:to|ago|left|remaining)\b"
         r"|\b(?:must|need to|have to|has to|asked (?:us )?to|required to) (?:reply|respond|answer"
         r"|confirm)\b"
@@ -910,7 +1079,7 @@ RULES: tuple[RiskRule, ...] = (
         r"|agents?|factory|manufacturers?|licensees?)\b.{0,15}\b(?:filed|registered"
         r"|applied for|patented|got a patent)\b.{0,40}\b(?:our|we|us)\b",
         r"\b(?:designer|agency|freelancer|photographer|studio|developer|employee|engineer"
-        r"|inventor)s?\b.{0,40}\b(?:claims?|claimed|says|said|insists?)\b.{0,20}"
+        r"|inventor)s?\b.{0,40}\b(?:claims?|claimed|says|said|say|insists?|insist)\b.{0,20}"
         r"\b(?:owns?|ownership|copyright|rights?|is (?:his|hers|theirs)|belongs? to"
         r" (?:him|her|them))\b|\b(?:says?|said|claims?|claimed|insists?)\b.{0,25}"
         r"\b(?:brand|trademark|logo|design|patent|copyright)\b.{0,5}\b(?:is|are)"
@@ -919,6 +1088,18 @@ RULES: tuple[RiskRule, ...] = (
         r"(?:[\w&-]+ ){0,2}(?:employees?|staff|engineers?|designers?|partners?)\b.{0,40}"
         r"\b(?:claims?|claimed)\b",
         ip_evidence=True,
+    ),
+    # An office action or refusal on the member's own application: the tm-refusal topic,
+    # a live case with a deadline ("reply due next month", "reply in 15 days").
+    _rule(
+        "official_action",
+        "context",
+        "right",
+        r"审查意见|驳回通知|补正通知|驳回决定|(?:国知局|商标局|知识产权局|审查员).{0,10}(?:通知|驳回|发来|来函)",
+        r"\b(?:cnipa|examiner|trademark office|patent office|uspto|euipo)\b.{0,30}"
+        r"\b(?:reject\w*|refus\w*|objection\w*|office actions?|notices?|letters?|opinions?)\b"
+        r"|\b(?:office actions?|notice of (?:refusal|rejection)|refusal notice"
+        r"|rejection notice)\b",
     ),
     # Customs tells us (the right holder) about suspected goods: the inf-customs topic,
     # a live case with a deadline or a name.

@@ -33,6 +33,10 @@ SIGNALS: dict[str, list[str]] = {
         "opposing counsel wants a settlement",
         "a lawyer from hong kong sent email say our plush bear copy their character",
         "对方律所发函称我方官网使用的字体侵权",
+        "we get C&D from german company about our bottle design",
+        "we receive letter from law firm in shanghai on behalf of a brand",
+        "lawyer of apple brand contact our sales manager by wechat",
+        "we need somebody to write reply to the C&D before 30th",
     ],
     "lawsuit": [
         "法院寄来传票 下个月开庭",
@@ -51,6 +55,13 @@ SIGNALS: dict[str, list[str]] = {
         "we were named in a lawsuit in the US District Court with 200 other sellers",
         "need urgent help: court hearing in Suzhou tomorrow on a utility model dispute",
         "法院判决下来了 我们要赔8万 还能上诉吗",
+        "court paper came today from shenzhen court",
+        "we recieved summon from ningbo intermediate court",
+        "they file lawsuit to us in hangzhou internet court",
+        "we are sued in US by a brand, they ask 100k",
+        "we are in TRO case in illinois, paypal frozen",
+        "judge hearing is next month, we need lawyer",
+        "我们被拉进了一个美国的诉讼 账户钱冻住了",
     ],
     "accused": [
         "对方说我们的包装抄袭他们的",
@@ -68,6 +79,9 @@ SIGNALS: dict[str, list[str]] = {
         "we must respond to their patent infringement claim",
         "律师函里说我们的产品名称侵犯了他们的注册商标 让我们十天内改名",
         "市场监督管理局来电 说有人举报我们商标侵权",
+        "a customer told us the product may infringe a patent in europe",
+        "customer in germany tell us our lamp infringe design patent",
+        "their lawyer say stop sell the phone case",
     ],
     "detained_goods": [
         "宁波海关把我们出口的一柜货扣了",
@@ -80,6 +94,9 @@ SIGNALS: dict[str, list[str]] = {
         "shipment stuck at customs because of a trademark dispute",
         "CBP seized our shipment at LA port",
         "we are being investigated by the market regulator for selling fake branded goods",
+        "shipment stop at customs because of trademark, need documents",
+        "container detained in rotterdam for suspected trademark infringement",
+        "我们店里的货被市场监管局拿走了 说是商标侵权",
     ],
     "taken_down": [
         "我们天猫店被投诉侵权 三个链接都下架了",
@@ -89,6 +106,11 @@ SIGNALS: dict[str, list[str]] = {
         "eBay removed 40 of our listings due to a VeRO report",
         "ebay VeRO took down all 120 of our listings",
         "our shopee shop was suspended for IP violation",
+        "amazon remove 3 of our asin yesterday, they say copyright issue",
+        "walmart shop suspended after rights owner complaint",
+        "IPR complaint on alibaba, our products offline",
+        "ebay delist our items due to VeRO",
+        "tiktok shop take down our video for copyright claim",
     ],
     "frozen_account": [
         "拼多多店铺因为知识产权投诉被封了 钱也提不出来",
@@ -104,6 +126,7 @@ SIGNALS: dict[str, list[str]] = {
         "we received a notice of opposition against our TM application",
         "our utility model was declared invalid after the other side's request",
         "刚收到专利局的无效宣告请求受理通知 对方是我们的竞争对手",
+        "our trademark get non-use cancellation from competitor",
     ],
     "ownership_dispute": [
         "前员工离职后拿我们的技术用他自己名字申请了专利",
@@ -115,6 +138,8 @@ SIGNALS: dict[str, list[str]] = {
         "my partner and i split up, he took the trademark certificate",
         "our employee filed the patent in his own name while working here",
         "An engineer who left says he is owed inventor remuneration for the patent",
+        "chinese partner register our brand in china, contract ended",
+        "代理商偷偷把我们的商标注册了",
     ],
     "partner_misuse": [
         "合作的工厂偷偷把我们的模具拿去生产卖给别人",
@@ -122,6 +147,7 @@ SIGNALS: dict[str, list[str]] = {
         "原来的合伙人现在用我们的商标开网店",
         "our supplier is now selling our patented blender under his own brand",
         "we are in a dispute with our former licensee who keeps using our brand",
+        "supplier sell our mould product to other buyer without permission",
     ],
     "trade_secret": [
         "技术总监跳槽后把我们的配方泄露给新公司了",
@@ -133,6 +159,8 @@ SIGNALS: dict[str, list[str]] = {
         "our ex-designer posted our unreleased designs online and is selling them",
         "公司技术员把图纸拍照发给了竞争对手",
         "离职销售带走了我们的客户资料",
+        "ex employee bring our customer list to new company",
+        "离职的设计师把我们的设计稿发到网上卖",
     ],
     "own_infringement": [
         "我们准备做一款跟戴森很像的吹风机 会不会侵权",
@@ -153,6 +181,8 @@ SIGNALS: dict[str, list[str]] = {
         "can you tell me if our new packaging conflicts with Coca-Cola's trademark",
         "can we launch our new scooter in Germany? a competitor there holds a similar "
         "design patent",
+        "need check if our new design infringe any patent before launch",
+        "is our new logo ok to use? it look like nike a bit",
     ],
     "intent_to_sue": [
         "我们想告宁波一家公司抄袭我们的包装设计",
@@ -164,6 +194,9 @@ SIGNALS: dict[str, list[str]] = {
         "planning to take legal action against a former distributor using our brand",
         "同行抄袭我们的包装 已经公证购买了 准备下个月起诉",
         "my design was copied by a big retailer, i want them to pay",
+        "competitor copy our product exactly and sell on 1688, we want take action",
+        "found a factory in yiwu making fake of our brand, want to stop them",
+        "how we can make them pay for copy our catalog pictures",
     ],
     "contract_review": [
         "我们和一家台湾公司签商标许可协议 帮我们看下许可费这条",
@@ -173,6 +206,8 @@ SIGNALS: dict[str, list[str]] = {
         "a Korean buyer wants us to assign the trademark to them as part of the OEM deal",
         "想请专家帮我们审一下跟德国经销商的独家代理合同 里面有商标使用条款",
         "we want to license our utility model, need help drafting the agreement",
+        "pls review our license agreement before sign",
+        "please check agreement with our OEM factory about who own the mould design",
     ],
     "case_work": [
         "申请号2024105551234的发明专利收到审查意见通知书了 能帮答复吗",
@@ -184,6 +219,8 @@ SIGNALS: dict[str, list[str]] = {
         "竞争对手的实用新型专利我们觉得根本不该授权 想提无效",
         "我们想对那个抢注我们商标的人提无效",
         "we'd like to invalidate a competitor's utility model patent",
+        "our trademark application got rejected by cnipa last week, want to appeal",
+        "我们的商标被驳回了 帮我们看看能不能复审",
     ],
     "case_number": [
         "专利号ZL202110234567.8 能不能帮看看",
@@ -205,6 +242,9 @@ SIGNALS: dict[str, list[str]] = {
         "they want us to pay to buy our trademark back",
         "the licensee stopped paying royalties for our patent",
         "we signed an exclusive license for our trademark, they stopped paying after 6 months",
+        "getty images ask us pay for photo on our website",
+        "the licensee stop paying royalty since march",
+        "they want us pay 30000 usd license fee or remove products",
     ],
     "sales_volume": [
         "隔壁厂抄我们的款 在拼多多上卖了三万多单",
@@ -223,6 +263,7 @@ SIGNALS: dict[str, list[str]] = {
         "they give us 10 days to respond about the patent",
         "Received a cease and desist, they want us to stop selling by friday",
         "our trademark was opposed by Bluefin Foods, opposition filed 2 Sept",
+        "cnipa examiner reject our invention claims, office action reply due next month",
     ],
     "named_party": [
         "慈溪市某某电器有限公司抢注了我们的商标",
@@ -286,6 +327,14 @@ GENERIC = [
     "收到海关通知后要在几天内回复",
     "合伙人散伙后商标归谁",
     "can we let a patent lapse by not paying",
+    "what is a TRO in general",
+    "what is FTO search",
+    "how long is limitation period for ip infringement in china",
+    "what should our company do when receive a lawyer letter",
+    "how to file a complaint on amazon against fake sellers",
+    "how do we reply to a cease and desist letter",
+    "what is the process if customs detain goods for suspected infringement",
+    "can a distributor register our brand in another country",
     "what if the other side offers a settlement",
 ]
 
@@ -419,6 +468,9 @@ def test_escalation_category(engine: TriageEngine, text: str, category: str) -> 
         "客户说我们的产品质量不行 要求退货赔偿2万",
         "我们被员工告到劳动仲裁了 要赔2万",
         "our landlord is suing us for unpaid rent",
+        "the landlord filed case against us for the rent",
+        "we are sued by former employee for overtime pay",
+        "pls review our lease agreement with the landlord",
         "our customer in Dubai owes us $50,000, how do we collect",
         "the customs broker charged us 3000 rmb extra for the declaration",
         "下周五开会 帮我订个会议室",
