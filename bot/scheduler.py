@@ -60,14 +60,19 @@ class SendResult:
     error: str | None = None
     retry_after: float | None = None
     blocked_user_id: int | None = None
+    parts_sent: int = 0  # with retry: messages of the delivery that did go out
 
     @classmethod
     def sent(cls) -> SendResult:
         return cls(ok=True)
 
     @classmethod
-    def retry(cls, error: str, retry_after: float | None = None) -> SendResult:
-        return cls(ok=False, retryable=True, error=error, retry_after=retry_after)
+    def retry(
+        cls, error: str, retry_after: float | None = None, parts_sent: int = 0
+    ) -> SendResult:
+        return cls(
+            ok=False, retryable=True, error=error, retry_after=retry_after, parts_sent=parts_sent
+        )
 
     @classmethod
     def permanent(cls, error: str, blocked_user_id: int | None = None) -> SendResult:
@@ -189,7 +194,12 @@ class ReminderPump:
             await self._record_sent(reminder)
             self.counters.sent += 1
         elif result.retryable:
-            await self._retry(reminder, result.error or "retryable failure", result.retry_after)
+            await self._retry(
+                reminder,
+                result.error or "retryable failure",
+                result.retry_after,
+                result.parts_sent,
+            )
         else:
             error = result.error or "permanent failure"
             log.warning("reminder %s failed permanently: %s", reminder.key, error)
@@ -219,8 +229,10 @@ class ReminderPump:
             held = await self.store.mark_sent_many(rows, self.worker_id, self._clock())
             self.counters.lease_lost += len(rows) - held
 
-    async def _retry(self, reminder: ClaimedReminder, error: str, after: float | None) -> None:
-        status = await self.store.mark_retry(reminder, self._clock(), error, after)
+    async def _retry(
+        self, reminder: ClaimedReminder, error: str, after: float | None, parts_sent: int = 0
+    ) -> None:
+        status = await self.store.mark_retry(reminder, self._clock(), error, after, parts_sent)
         if status is ReminderStatus.FAILED:
             self.counters.failed += 1
             log.warning("reminder %s gave up: %s", reminder.key, error)

@@ -11,6 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.i18n import Catalog
 from bot.scheduler import SendResult
 from bot.services.followups import Button, Delivery, Outgoing
+from bot.services.reminders import PARTS_SENT
 from bot.text import TELEGRAM_LIMIT
 from handlers.callbacks import encode
 
@@ -87,20 +88,23 @@ class TelegramSender:
         self._catalog = catalog
 
     async def __call__(self, delivery: Delivery) -> SendResult:
+        # A retry resumes after the parts that already went out (e.g. the report's chart).
+        done = int(delivery.reminder.payload.get(PARTS_SENT, 0))
         try:
-            for out in delivery.messages:
+            for index, out in enumerate(delivery.messages):
+                if index < done:
+                    continue
                 await send_outgoing(self._bot, self._catalog, out)
+                done = index + 1
         except RetryAfter as exc:
             after = exc.retry_after
             seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
-            return SendResult.retry("429 flood control", seconds)
+            return SendResult.retry("429 flood control", seconds, parts_sent=done)
         except Forbidden as exc:
             return SendResult.permanent(f"forbidden: {exc.message}", delivery.recipient_user_id)
         except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                return SendResult.permanent(f"bad request: {exc.message}")
             log.error("reminder %s rejected: %s", delivery.reminder.key, exc.message)
             return SendResult.permanent(f"bad request: {exc.message}")
         except (TimedOut, NetworkError) as exc:
-            return SendResult.retry(f"network: {exc.message}")
+            return SendResult.retry(f"network: {exc.message}", parts_sent=done)
         return SendResult.sent()

@@ -99,13 +99,21 @@ async def _dispatch(
         return None
     if data.kind == CB_NOT_SOLVED:
         result = await followups.record_checkin(ticket_id, profile.id, None, solved=False)
-        await _notify(context, result.notify)
+        await _reopened(context, result.ticket_id, result.notify)
         return catalog.t(lang, "fu_member_reopened", number=result.number)
     if data.kind == CB_REOPEN:
         reopened = await followups.member_reopen(ticket_id, profile.id)
-        await _notify(context, reopened.notify)
+        await _reopened(context, reopened.ticket_id, reopened.notify)
         return catalog.t(lang, "fu_member_reopened", number=reopened.number)
     return None
+
+
+async def _reopened(context: Context, ticket_id: int, notify: tuple[Outgoing, ...]) -> None:
+    """Tell the expert, and put the card in the staff group back to open."""
+    from handlers.staff import ticket_changed  # staff imports this module
+
+    await _notify(context, notify)
+    await ticket_changed(context, ticket_id)
 
 
 async def take_checkin_comment(update: Update, context: Context, profile: Profile) -> bool:

@@ -318,6 +318,20 @@ async def reassign(context: Context, actor_id: int, ticket: TicketKey, expert: i
             log.info("%s: member not told of the reassignment: %s", view.number, exc)
 
 
+async def _cb_ticket_view(press: Press, context: Context) -> None:
+    """"Open ticket" on a reminder: the ticket's full history (and, in private, the dossier)."""
+    _require_team(press)
+    services = context.services
+    history = await services.tickets.history(press.user.id, _ticket_arg(press))
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    chunks = cards.history_text(services.catalog, lang, services.settings.zone, history)
+    await press.query.answer()
+    sent = await send_chunks(context, press.chat_id, chunks)
+    if not is_staff_chat(context, press.chat_id):
+        await services.relay.record_bot_message(history.ticket.id, press.chat_id, sent.message_id)
+        await send_dossier(context, press.user.id, history.ticket.id)
+
+
 async def _cb_resolve(press: Press, context: Context) -> None:
     _require_team(press)
     ticket_id = _ticket_arg(press)
@@ -349,6 +363,7 @@ CALLBACKS: dict[str, TicketCallback] = {
     "rb": _cb_reassign_back,
     "rx": _cb_reassign_to,
     "rs": _cb_resolve,
+    "tv": _cb_ticket_view,
 }
 
 

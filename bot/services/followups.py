@@ -66,8 +66,8 @@ K = ReminderKind
 CB_RATE = "rate"  # arg "TICKET.N": solved, rating N (1-5)
 CB_NOT_SOLVED = "unsolved"  # arg TICKET: not solved → reopen to the same expert
 CB_REOPEN = "reopen"  # arg TICKET: the member reopens an auto-closed ticket
-CB_REASSIGN = "reassign"  # arg TICKET: an admin picks another expert
-CB_TICKET = "ticket"  # arg TICKET: show the ticket (staff view)
+CB_REASSIGN = "ra"  # arg TICKET: the staff reassign menu (handlers.staff), from a reminder
+CB_TICKET = "tv"  # arg TICKET: show the ticket's history to the team (handlers.staff)
 
 OPEN = frozenset(
     {

@@ -52,6 +52,7 @@ from db.session import SessionFactory
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
+PARTS_SENT = "parts_sent"  # payload key: messages of a delivery already sent
 
 
 class ReminderKind(enum.StrEnum):
@@ -362,8 +363,12 @@ class ReminderStore:
         now: datetime,
         error: str,
         retry_after: float | None = None,
+        parts_sent: int = 0,
     ) -> ReminderStatus:
-        """A retryable failure: back to pending later, or failed when attempts are used up."""
+        """A retryable failure: back to pending later, or failed when attempts are used up.
+
+        ``parts_sent``: messages of a multi-message delivery that did go out; kept in the
+        row's payload so the retry (even after a restart) resumes after them."""
         if reminder.attempts >= self.retry.max_attempts:
             await self._finish(
                 reminder,
@@ -374,8 +379,12 @@ class ReminderStore:
             )
             return ReminderStatus.FAILED
         delay = self.retry.delay(reminder.attempts, retry_after)
+        progress: dict[str, Any] = {}
+        if parts_sent > int(reminder.payload.get(PARTS_SENT, 0)):
+            progress["payload"] = {**reminder.payload, PARTS_SENT: parts_sent}
         await self._finish(
             reminder,
+            **progress,
             status=ReminderStatus.PENDING,
             due_at=_aware(now) + delay,
             claimed_by=None,
