@@ -15,7 +15,7 @@ EXIT_CONFIG = 2
 
 def _questions(given: Sequence[str]) -> Iterable[str]:
     if given:
-        yield " ".join(given)
+        yield from given  # each argument is one question (quote it)
         return
     for line in sys.stdin:
         line = line.rstrip("\n")
@@ -172,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="answer questions with the knowledge base")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
-    ask.add_argument("question", nargs="*", help="the question (else one per line on stdin)")
+    ask.add_argument(
+        "question", nargs="*", help="questions, one per argument (else one per line on stdin)"
+    )
     ask.set_defaults(func=cmd_ask)
 
     ev = sub.add_parser("eval", help="score a labelled JSONL file")
