@@ -109,9 +109,13 @@ async def _handle(line: str, client: EmulatorClient, state: ShellState) -> bool:
             print(f"no button {number}; there are {len(state.buttons)}")
             return True
         message_id, button = state.buttons[number - 1]
-        await client.press_button(
+        press = await client.press_button(
             state.user_id, message_id, data=button.callback_data, chat_id=state.chat_id
         )
+        with contextlib.suppress(EmulatorError):  # a button may answer with a toast only
+            answer = await client.wait_for_callback_answer(press.query_id, timeout=5)
+            if answer.text:
+                print(f"ℹ️  {answer.text}", flush=True)
     else:
         await client.send_text(
             state.user_id, line, chat_id=state.chat_id if state.chat_id < 0 else None
