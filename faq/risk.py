@@ -12,13 +12,16 @@ vocabulary below, and belongs to one of four groups:
 
 EVENT    something already happened to the member: a lawyer's letter or court papers
          received, an accusation, goods held by customs or a regulator, listings taken
-         down or an account frozen, their own right attacked or taken. One event is
+         down or an account frozen, their own right attacked, taken or lapsed past its
+         grace period, the other side already approached and refusing. One event is
          enough.
 REQUEST  the member asks for case work on their own matter: "does our product
          infringe", a freedom-to-operate search, "we want to sue them", review or draft
-         their contract, challenge a named right, write their reply. One is enough.
+         their contract, challenge a named right, write their reply, value or trade
+         their rights, plan their filings. One is enough.
 FACT     a concrete specific: a sum of money, a sales figure, a date or deadline, a
-         named company, a patent/trademark/case number, a demand for payment. A fact
+         named company or one placed by its town ("慈溪一家厂"), a patent/trademark/case
+         number, a demand for payment. A fact
          escalates in an IP message that names a party ("we", "they"): "法定赔偿最高500万吗"
          is generic, "他们要我们赔500万" is not.
 CONTEXT  a situation that alone is a FAQ topic ("someone copies our product", "a
@@ -163,6 +166,29 @@ _OUR_THING = _alt(
     "照片", "图", "视频", "包装", "外观", "专利", "技术", "作品", "文案", "名字", "货", "软件",
     "代码",
 )  # fmt: skip
+# Places members name the other side by ("慈溪一家厂", "a company in hangzhou").
+_PLACE_ZH = _alt(
+    "宁波", "慈溪", "余姚", "奉化", "象山", "宁海", "鄞州", "海曙", "江北", "北仑", "镇海",
+    "杭州", "温州", "台州", "绍兴", "金华", "义乌", "永康", "嘉兴", "湖州", "舟山", "丽水",
+    "衢州", "上海", "北京", "深圳", "广州", "东莞", "佛山", "中山", "汕头", "苏州", "无锡",
+    "常州", "南京", "厦门", "泉州", "晋江", "福州", "青岛", "天津", "重庆", "成都", "武汉",
+    "香港", "台湾", "澳门", "本地", "隔壁", "附近", "同城",
+)  # fmt: skip
+_PLACE_EN = (
+    r"(?:ningbo|cixi|yuyao|fenghua|xiangshan|ninghai|yinzhou|beilun|zhenhai|hangzhou|wenzhou"
+    r"|taizhou|shaoxing|jinhua|yiwu|yongkang|jiaxing|huzhou|zhoushan|shanghai|beijing"
+    r"|shenzhen|guangzhou|dongguan|foshan|zhongshan|shantou|suzhou|wuxi|changzhou|nanjing"
+    r"|xiamen|quanzhou|jinjiang|fuzhou|qingdao|tianjin|chongqing|chengdu|wuhan|hong kong"
+    r"|taiwan|macau)"
+)
+_FIRM_ZH = _alt(
+    "公司", "厂", "工厂", "企业", "卖家", "商家", "店铺", "网店", "经销商", "贸易商", "代理商",
+    "工作室", "品牌", "老板", "同行",
+)  # fmt: skip
+_FIRM_EN = (
+    r"(?:company|companies|factory|factories|firm|trader|seller|supplier|manufacturer|shop"
+    r"|store|vendor|competitor|distributor|workshop|brand|guy|plant|exporter)"
+)
 _NUM = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千]+)"
 _CN_NUM = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十几][一二两三四五六七八九十百千几]*多?)"
 _WEEKDAY = r"(?:周|星期|礼拜)[一二三四五六日天末]"
@@ -753,6 +779,82 @@ RULES: tuple[RiskRule, ...] = (
         needs_remit=False,
         ip_evidence=True,
     ),
+    # Our own right has lapsed beyond the grace period or is shown as terminated: not the
+    # generic "商标过期了几个月还能补救吗" (the grace period is the FAQ answer).
+    _rule(
+        "lapsed_right",
+        "event",
+        "right",
+        r"宽展期.{0,8}(?:已经|也|都|早就|早)(?:过了|过去了|结束了|错过了|超过了|过完了)"
+        r"|(?:已经|已)(?:过了|超过了?|错过了?)宽展期"
+        r"|(?:专利权|商标权|专利|商标|软著|权利).{0,8}(?:已经|已|显示|查到|变成了?)(?:被)?"
+        r"(?:终止|失效|注销|撤销)"
+        r"|(?:年费|续展|续费).{0,12}(?:已经|已)(?:过了|超过了?|逾期了?)"
+        r"(?:半年|一年|[\d一二两三四五六七八九十]+\s*(?:个月|年))",
+        r"\bgrace period\b.{0,20}\b(?:ended|expired|passed|is over|was over|has ended"
+        r"|had ended|elapsed|ran out|has run out)\b"
+        r"|\b(?:lapsed|terminated|expired|cancelled|canceled)\b.{0,30}\b(?:after|past|beyond"
+        r"|outside) (?:the )?grace\b|\bmissed (?:the )?(?:\w+ )?grace period\b"
+        r"|\b(?:our|my) (?:\w+ ){0,2}(?:patent|trademark|mark|registration|right)s? (?:has |have"
+        r" |had )?(?:already )?(?:lapsed|been terminated|been cancell?ed|been revoked)\b",
+    ),
+    # We already approached the other side and were rebuffed: ignored, refused, or they
+    # carry on; the member has a live dispute, not a "what can we do" question.
+    _rule(
+        "rebuffed",
+        "event",
+        "weak_dispute",
+        r"(?:联系|找|沟通|发函|函|警告|打电话|电话|协商|交涉|通知|私信|留言|说)(?:过|了)?"
+        r"(?:他|她|他们|对方|那边|卖家|商家|店家|博主|老板)?(?:好几次|几次|两次|多次|一次)?.{0,6}"
+        r"(?:都|也|还|就|却)?(?:不删|不理|不听|不肯|拒绝|拒不|不承认|没回|不回|没反应|不配合"
+        r"|置之不理|不予理睬|照卖|照样|继续卖|还在卖|还在用|没用|不下架|不改)",
+        r"(?:还|反而|反倒|倒)(?:说|称|坚持)(?:是)?(?:他|她|他们|对方)(?:自己)?(?:的|原创)",
+        r"\b(?:refus\w*|declin\w*) to (?:stop|remove|delete|take|pay|reply|respond|cooperat\w*"
+        r"|talk|negotiat\w*|change|withdraw)\b"
+        r"|\bignor(?:ed|es|ing) (?:us|our|my|it|them|the|all)\b"
+        r"|\b(?:won't|wouldn't|will not|did not|didn't|does not|doesn't|refuse to) (?:stop"
+        r"|remove|delete|reply|respond|answer|take (?:it|them) down)\b"
+        r"|\bno (?:reply|response|answer) (?:from|since|after)\b",
+    ),
+    # A supplier or factory making goods for others with the member's moulds or drawings.
+    _rule(
+        "partner_misuse",
+        "event",
+        "dispute",
+        r"(?:供应商|工厂|代工厂|模具厂|加工厂|外协厂|厂家).{0,15}(?:定制|开)?的?"
+        r"(?:模具|图纸|设计图|设计稿).{0,12}(?:给别人|给别的|给其他|帮别人|替别人|卖给|拿去)",
+        r"\b(?:using|used|with|uses) (?:our|my) (?:\w+ )?(?:moulds?|molds?|tooling|drawings)\b"
+        r".{0,40}\b(?:for|to) (?:another|other|a different|a third) (?:buyers?|customers?"
+        r"|clients?|compan\w+|brands?)\b"
+        r"|\b(?:for|to) (?:another|other|a different|a third) (?:buyers?|customers?|clients?"
+        r"|compan\w+|brands?)\b.{0,30}\b(?:using|with) (?:our|my) (?:\w+ )?(?:moulds?|molds?"
+        r"|tooling|drawings)\b",
+        ip_evidence=True,
+    ),
+    # Someone filed the member's work under their own or their institution's name.
+    _rule(
+        "ownership_dispute",
+        "event",
+        "right",
+        r"(?:用|以|挂)(?:他|她|他们|对方|学校|大学|高校|研究所|自己|他自己|她自己|其)"
+        r"(?:个人|自己|学校|单位)?的?(?:名义|名字|名下).{0,6}(?:申请|申了|注册|登记|报)",
+        r"\b(?:filed|registered|applied|patented)\b.{0,50}\b(?:only |solely )?(?:in|under)"
+        r" (?:the )?(?:university|school|college|institute|hospital|lab)'?s? (?:own )?name\b",
+        needs_party=True,
+        ip_evidence=True,
+    ),
+    # The other side turned the complaint on us ("反过来投诉我们").
+    _rule(
+        "accused",
+        "event",
+        "dispute",
+        r"(?:反过来|反而|反倒|倒打一耙|反咬).{0,6}(?:投诉|举报|起诉|告)"
+        rf"|(?:他们|对方|那家|这家|人家)(?:现在)?(?:又|还|却)?(?:投诉|举报)了?{_WE}",
+        r"\b(?:say|says|said|claim|claims|claimed)\b (?:that )?(?:our|we)\b.{0,40}"
+        r"\b(?:same as|similar to|copy|copies|copied|infring\w*)\b (?:their|theirs|his|her)\b"
+        r"|\bor (?:else )?(?:they|he|she) (?:will |would |'ll )?(?:sue|take us to court)\b",
+        needs_party=True,
+    ),
     # ---- REQUESTS -----------------------------------------------------------------------
     # "Does our product infringe?" — asked about the member's own product or use.
     _rule(
@@ -929,6 +1031,70 @@ RULES: tuple[RiskRule, ...] = (
         r"\b(?:want|would like|'d like|plan|planning|intend|going|decided)\s+to\s+"
         r"(?:invalidate|challenge|oppose|cancel|revoke|attack|knock out)\b",
     ),
+    # A deal on rights: valuing, buying or selling a set of patents or marks, negotiating.
+    _rule(
+        "transaction",
+        "request",
+        "right",
+        r"估值|价值评估|作价入股|(?:评估|估算).{0,4}(?:价值|价格|值多少)|值多少钱"
+        r"|打包(?:卖|出售|转让|收购)"
+        r"|(?:收购|购买|买下|出售|卖掉|卖给).{0,12}[\d一二两三四五六七八九十几]+\s*(?:几)?(?:件|个|项)"
+        r".{0,4}(?:专利|商标)",
+        r"\bvaluat\w*|\bvalue (?:of )?(?:our|the|these|their|its) (?:\w+ )?(?:patents?"
+        r"|trademarks?|portfolio|ip)\b"
+        r"|\bnegotiat\w* (?:to|with|for|over)\b.{0,40}\b(?:patents?|trademarks?|licen[cs]\w*"
+        r"|ip|brand|royalt\w*)\b"
+        r"|\b(?:buy|sell|acquir|purchas)\w* (?:\d+|a dozen|dozens of|several) (?:of )?"
+        r"(?:(?:its|their|our) )?(?:patents?|trademarks?|marks)\b",
+        needs_party=True,
+        soft=True,
+    ),
+    # A plan made for the member: a filing strategy or portfolio for a market, an audit.
+    _rule(
+        "bespoke_service",
+        "request",
+        "service",
+        r"(?:帮|为|给|替)(?:我们|我司|我|咱们).{0,12}(?:做|出|制定|设计|规划|搞|弄)"
+        r".{0,12}(?:布局|方案|规划|策略|体检)",
+        r"\b(?:help|assist)\b (?:us |me )?(?:to |with )?(?:plan|design|build|develop"
+        r"|structure|set up|map out)\b.{0,15}\b(?:our|a|the)\b.{0,30}\b(?:filings?|strateg\w*"
+        r"|portfolio|plan|protection)\b",
+    ),
+    # Whether to sign or accept their contract or clause, or a specific clause named.
+    _rule(
+        "contract_review",
+        "request",
+        "right",
+        r"(?:合同|协议|条款|担保|保证).{0,30}(?:该不该|能不能|要不要|可不可以|可以|能)"
+        r"(?:签|接受|同意)",
+        r"不侵权(?:担保|保证|承诺).{0,20}(?:要求|要|让)|(?:要求|要|让)(?:我们|我司).{0,12}"
+        r"(?:不侵权(?:担保|保证|承诺)|承担.{0,12}(?:诉讼|赔偿|费用))",
+        r"\b(?:indemnit\w*|warrant\w*|guarantee\w*|clause|contract|agreement|terms)\b.{0,60}"
+        r"\bshould (?:we|i) (?:accept|sign|agree)\b"
+        r"|\bshould (?:we|i) (?:accept|sign|agree to)\b.{0,40}\b(?:indemnit\w*|clause"
+        r"|contract|agreement|terms)\b"
+        r"|\b(?:uncapped|unlimited) (?:ip )?(?:liability|indemnit\w*)\b",
+        needs_party=True,
+    ),
+    # "我们要不要去起诉": deciding whether to sue a party of their own case.
+    _rule(
+        "intent_to_sue",
+        "request",
+        "dispute",
+        rf"{_WE}.{{0,6}}(?:要不要|该不该|应不应该|是不是该)(?:去|先|直接)?(?:起诉|告|打官司)",
+        r"\bshould (?:we|i) (?:sue|take (?:them|him|her) to court|go to court)\b",
+        needs_party=True,
+        soft=True,
+    ),
+    # The member's right under attack, in members' words ("our invalidation defence").
+    _rule(
+        "right_challenged",
+        "event",
+        "right",
+        r"\b(?:our|my)\b.{0,15}\binvalidation (?:defen[cs]e|response|reply|answer)\b"
+        r"|\bdefen[cs]e (?:of|for) (?:our|my) (?:\w+ )?(?:patent|trademark|mark)\b",
+        ip_evidence=True,
+    ),
     # ---- FACTS --------------------------------------------------------------------------
     # Patent, application, registration or court case numbers.
     _rule(
@@ -1058,6 +1224,20 @@ RULES: tuple[RiskRule, ...] = (
         r"|government|party|side|examiner|court)\b)[a-z][a-z0-9&-]+(?:'s|s') (?:\w+ )?"
         r"(?:lawyers?|attorneys?|law firm|counsel|legal team|registered|trademark|mark"
         r"|patent|brand|logo)\b",
+        needs_party=True,
+    ),
+    # The other side placed by town or neighbourhood ("慈溪一家厂", "a company in
+    # hangzhou"): as concrete as a name.
+    _rule(
+        "named_party",
+        "fact",
+        "neutral",
+        rf"{_PLACE_ZH}(?:的|那边的?|这边的?)?(?:一家|一个|有家|有个|这家|那家|某家?|个)"
+        rf".{{0,6}}{_FIRM_ZH}|(?:一家|一个|有家|这家|那家|某)(?:{_PLACE_ZH}).{{0,4}}{_FIRM_ZH}"
+        rf"|隔壁(?:的)?(?:厂|公司|店|工厂|老板)",
+        rf"\b(?:a|an|this|that|one|some)\b (?:\w+ ){{0,2}}{_FIRM_EN} (?:in|from) {_PLACE_EN}\b"
+        rf"|\b(?:a|an|this|that|one|some)\b {_PLACE_EN} {_FIRM_EN}\b"
+        rf"|^{_PLACE_EN} {_FIRM_EN}\b",
         needs_party=True,
     ),
     # ---- CONTEXT (escalates only with a fact) ------------------------------------------

@@ -64,6 +64,8 @@ SIGNALS: dict[str, list[str]] = {
         "我们被拉进了一个美国的诉讼 账户钱冻住了",
     ],
     "accused": [
+        "我们去投诉他 结果他们反过来投诉我们侵权",
+        "a taiwan brand says our slogan is same as their trademark",
         "对方说我们的包装抄袭他们的",
         "工商局的人说我们门店卖的包是假货",
         "有家公司让我们三日内下架所有侵权产品",
@@ -118,6 +120,7 @@ SIGNALS: dict[str, list[str]] = {
         "PayPal froze our account after a brand filed an IP complaint",
     ],
     "right_challenged": [
+        "our invalidation response for the utility model is due soon",
         "我们的外观专利被对方提了无效宣告请求",
         "我们的商标被一个香港公司异议了",
         "我们的实用新型被人无效掉了",
@@ -129,6 +132,8 @@ SIGNALS: dict[str, list[str]] = {
         "our trademark get non-use cancellation from competitor",
     ],
     "ownership_dispute": [
+        "合作的研究所用他们单位的名义把我们的配方申请了专利",
+        "the lab we worked with filed it only in the institute's name",
         "前员工离职后拿我们的技术用他自己名字申请了专利",
         "软著被前员工拿去以他个人名义登记了",
         "员工说那个发明是他下班在家做的 不肯签转让",
@@ -142,6 +147,8 @@ SIGNALS: dict[str, list[str]] = {
         "代理商偷偷把我们的商标注册了",
     ],
     "partner_misuse": [
+        "代工厂拿我们开的模具给别的客户做同样的货",
+        "the factory is making the same cup for another customer with our molds",
         "合作的工厂偷偷把我们的模具拿去生产卖给别人",
         "合伙人退出后 用我们共同的商标开了新公司",
         "原来的合伙人现在用我们的商标开网店",
@@ -185,6 +192,8 @@ SIGNALS: dict[str, list[str]] = {
         "is our new logo ok to use? it look like nike a bit",
     ],
     "intent_to_sue": [
+        "我们要不要直接起诉那家店",
+        "should we sue them or just complain to the platform",
         "我们想告宁波一家公司抄袭我们的包装设计",
         "那家店一直卖我们的假货 我们要起诉他",
         "准备跟对方打官司 他们用了我们软件的源代码",
@@ -199,6 +208,8 @@ SIGNALS: dict[str, list[str]] = {
         "how we can make them pay for copy our catalog pictures",
     ],
     "contract_review": [
+        "美国买家要我们签不侵权保证 这个协议能不能签",
+        "the buyer wants unlimited liability for IP in the PO terms, should we sign",
         "我们和一家台湾公司签商标许可协议 帮我们看下许可费这条",
         "软件委托开发合同里著作权归属这条能帮我们改一下吗",
         "please look over the patent license agreement our partner sent us",
@@ -265,7 +276,32 @@ SIGNALS: dict[str, list[str]] = {
         "our trademark was opposed by Bluefin Foods, opposition filed 2 Sept",
         "cnipa examiner reject our invention claims, office action reply due next month",
     ],
+    "lapsed_right": [
+        "商标宽展期上周已经过了 一直没续",
+        "查了一下我们的专利显示已终止 年费忘交了",
+        "our trademark's grace period ran out in march, can we still save it",
+        "my utility model patent has already lapsed, the agent never paid the fee",
+    ],
+    "rebuffed": [
+        "跟对方沟通了好几次都不肯下架",
+        "找博主私信了 他还说是他自己原创的",
+        "we messaged the seller twice but they refuse to remove the photos",
+        "the factory ignored our letter and keeps shipping",
+    ],
+    "transaction": [
+        "有家上市公司想买我们的专利 估值怎么算",
+        "我们打算打包收购一家破产企业的二十多件专利",
+        "we are negotiating with a korean firm over royalties for our patent",
+        "a fund wants to buy 8 of our trademarks, need a valuation",
+    ],
+    "bespoke_service": [
+        "想请你们帮我们做一下中东市场的商标布局",
+        "能不能为我们公司制定一个专利规划",
+        "can your experts help us plan our patent filings for the US market",
+    ],
     "named_party": [
+        "永康有家厂把我们的保温杯外观照抄了",
+        "a workshop in dongguan is casting our statue design",
         "慈溪市某某电器有限公司抢注了我们的商标",
         "有家店铺未经授权卖我们的产品 这家店叫xx家居专营店",
         "XYZ Co., Ltd. copied our trademark",
@@ -276,6 +312,17 @@ SIGNALS: dict[str, list[str]] = {
 }
 
 GENERIC = [
+    "商标过期了几个月还能补救吗",
+    "宽展期过了还能续展吗",
+    "专利年费没交专利会终止吗",
+    "what happens after the grace period ends",
+    "宁波的公司怎么注册商标",
+    "can a hong kong company register trademark in china",
+    "以个人名义申请商标可以吗",
+    "专利可以转让给别的公司吗",
+    "你们都能帮企业做啥",
+    "合同里的不侵权担保条款一般怎么写",
+    "商标被抢注了对方不理怎么办",
     "收到律师函一般怎么办",
     "收到律师函后多久要回复",
     "律师函有法律效力吗",
