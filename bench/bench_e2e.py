@@ -107,6 +107,7 @@ def ipdesk_bot(
         # Unthrottled: `ipdesk run` exactly, with TELEGRAM_MAX_RATE=0 (no 30 messages/s cap;
         # a 429 is still retried).
         TELEGRAM_MAX_RATE="0" if unthrottled else "30",
+        CONCURRENT_UPDATES=os.environ.get("CONCURRENT_UPDATES", "16"),
     )
     proc.start()
     assert proc.process is not None
