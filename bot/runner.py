@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from telegram import Update
 
@@ -41,9 +42,11 @@ def run(settings: Settings) -> int:
     app = build_application(settings)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        # Behind a reverse proxy: listen locally on the public URL's path.
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url,
             secret_token=secret,
             allowed_updates=Update.ALL_TYPES,

@@ -1,0 +1,89 @@
+"""Webhook mode: `ipdesk run` with WEBHOOK_URL registers the hook and serves pushed updates."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator.client import EmulatorClient
+from tests.support.botproc import BotProcess, Emulator, free_port
+
+SECRET = "webhook-secret-123"
+
+
+@pytest.fixture(scope="module")
+def webhook_bot(
+    emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[BotProcess, int]]:
+    port = free_port()
+    proc = BotProcess.configure(
+        tmp_path_factory.mktemp("webhook"),
+        emulator,
+        WEBHOOK_URL="https://ipdesk.example.org/tg/hook",  # public URL (reverse proxy)
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET=SECRET,
+    )
+    proc.start()
+    deadline = time.monotonic() + 60
+    url = f"{emulator.base_url}/_emu/calls?method=setWebhook"
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            if json.loads(response.read())["result"]:
+                break
+        time.sleep(0.1)
+    else:
+        raise TimeoutError(proc.log()[-2000:])
+    while time.monotonic() < deadline:  # the HTTP server starts right after setWebhook
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise TimeoutError(proc.log()[-2000:])
+    yield proc, port
+    assert proc.stop() == 0, proc.log()[-3000:]
+    assert "Traceback" not in proc.log()
+
+
+def _post(port: int, update: dict[str, object], secret: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/tg/hook",
+        data=json.dumps(update).encode(),
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+async def test_webhook_is_registered_and_pushed_updates_are_answered(
+    emulator: Emulator, webhook_bot: tuple[BotProcess, int], tmp_path: Path
+) -> None:
+    _, port = webhook_bot
+    async with EmulatorClient(emulator.base_url) as client:
+        [call] = await client.api_calls("setWebhook")
+        assert call.params["url"] == "https://ipdesk.example.org/tg/hook"
+        assert call.params["secret_token"] == SECRET
+        user = await client.create_user(880001, "Web", language_code="zh")
+        message = {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": 880001, "type": "private", "first_name": "Web"},
+            "from": user,
+            "text": "商标注册后能用多少年",
+        }
+        # A forged push without the secret is refused and changes nothing.
+        assert _post(port, {"update_id": 10, "message": message}, "wrong") == 403
+        assert _post(port, {"update_id": 11, "message": message}, SECRET) == 200
+        reply = await client.wait_for_message(880001, after_message_id=0)
+    assert "10年" in reply.body.replace(" ", "")
