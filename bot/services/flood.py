@@ -6,6 +6,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+SWEEP_EVERY = 1000
+
 
 class FloodGuard:
     def __init__(
@@ -19,9 +21,13 @@ class FloodGuard:
         self._clock = clock
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._checks = 0
 
     def check(self, user_id: int) -> tuple[bool, bool]:
         """Return (allowed, warn): warn is True once per burst so the notice isn't spammed."""
+        self._checks += 1
+        if self._checks % SWEEP_EVERY == 0:
+            self.forget_idle()  # otherwise every member ever seen stays in memory
         now = self._clock()
         stamps = self._seen.setdefault(user_id, deque())
         while stamps and now - stamps[0] > self._window:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.services.flood import FloodGuard
+from bot.services.flood import SWEEP_EVERY, FloodGuard
 
 
 class Clock:
@@ -37,3 +37,13 @@ def test_forget_idle_drops_quiet_users() -> None:
     clock.now = 100
     guard.forget_idle()
     assert guard._seen == {}
+
+
+def test_idle_users_are_swept_as_checks_go_by() -> None:
+    clock = Clock()
+    guard = FloodGuard(2, 5.0, clock)
+    for user_id in range(SWEEP_EVERY - 1):
+        guard.check(user_id)
+    clock.now = 100
+    guard.check(-1)  # the SWEEP_EVERY-th check sweeps before recording this one
+    assert set(guard._seen) == {-1}
