@@ -214,6 +214,10 @@ def build_application(
             builder = builder.base_file_url(file_url)
     if request is not None:
         builder = builder.request(request)
+    elif settings.telegram_proxy is not None:
+        # PTB's HTTPXRequest takes the proxy (http, https, socks5 through httpx[socks]).
+        proxy = settings.telegram_proxy.get_secret_value()
+        builder = builder.proxy(proxy).get_updates_proxy(proxy)
     app: IpdeskApp = builder.build()  # type: ignore[assignment]
     app.bot_data.attach(services or build_services(settings))
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from bot.settings import Settings, SettingsError, load_settings
 
 EXIT_CONFIG = 2
+NO_DATABASE = frozenset({"ask", "eval", "faq", "secret", "run", "shell"})
+"""Commands that use no database, or say which one themselves (run logs it, shell prints it)."""
 
 
 def _questions(given: Sequence[str]) -> Iterable[str]:
@@ -90,11 +92,29 @@ def cmd_faq_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from db.migrate import main as upgrade
+def announce_database(settings: Settings) -> None:
+    """Every command that touches data says which database it used (on stderr)."""
+    print(f"ipdesk: database: {settings.database_label}", file=sys.stderr)
 
-    upgrade(settings.database_url)
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.startup import StartupFailure, prepare_database
+
+    try:
+        asyncio.run(prepare_database(settings))
+    except StartupFailure as exc:
+        print(f"ipdesk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     print("database is up to date")
+    return 0
+
+
+def cmd_secret(args: argparse.Namespace, settings: Settings) -> int:
+    import secrets
+
+    print(secrets.token_urlsafe(32))
     return 0
 
 
@@ -193,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
+    secret = sub.add_parser("secret", help="print a new random WEBHOOK_SECRET")
+    secret.set_defaults(func=cmd_secret)
+
     experts = sub.add_parser("experts", help="the expert roster")
     experts_sub = experts.add_subparsers(dest="experts_command", required=True)
     ex_import = experts_sub.add_parser("import", help="validate and load a roster YAML file")
@@ -232,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ipdesk: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     func: Command = args.func
+    if args.command not in NO_DATABASE:
+        announce_database(settings)
     try:
         return func(args, settings)
     except BrokenPipeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from functools import cached_property
@@ -11,9 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/ipdesk.sqlite3"
 _CLOCK = r"^([01]?\d|2[0-3]):[0-5]\d$"
+WEBHOOK_SECRET_MIN = 16
+"""Telegram accepts 1–256 characters of A–Z a–z 0–9 _ -; we ask for at least this many."""
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 
 class SettingsError(Exception):
@@ -26,6 +32,55 @@ def _parse_id_list(value: object) -> object:
         parts = [p for p in re.split(r"[\s,;]+", value.strip()) if p]
         return [int(p) for p in parts]
     return value
+
+
+def default_home() -> Path:
+    """The per-user data directory: $XDG_DATA_HOME/ipdesk, else ~/.local/share/ipdesk."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "ipdesk"
+
+
+def home_from_environment() -> Path:
+    """IPDESK_HOME if set, else the per-user data directory; never the current folder."""
+    given = os.environ.get("IPDESK_HOME")
+    return Path(given).expanduser().resolve() if given else default_home()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def normalise_database_url(value: str) -> str:
+    """Accept what people paste (postgres://, postgresql://, sqlite:///relative) and return
+    the async-driver URL with an absolute SQLite path; %-escapes in the password survive."""
+    try:
+        url = make_url(value.strip())
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "not a database URL: expected postgresql://user:password@host:5432/dbname "
+            "(escape @ : / % in the password as %40 %3A %2F %25) or sqlite:///path/file.sqlite3"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        if not url.database:
+            raise ValueError("the database name is missing: postgresql://user:pw@host/dbname")
+        url = url.set(drivername="postgresql+asyncpg")
+    elif backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+        if url.database and url.database != ":memory:":
+            url = url.set(database=str(Path(url.database).expanduser().absolute()))
+    else:
+        raise ValueError(f"unsupported database {backend!r}: use PostgreSQL or SQLite")
+    return url.render_as_string(hide_password=False)
+
+
+def describe_database(database_url: str) -> str:
+    """Where the data is, for people: the SQLite file, or the server URL without password."""
+    url: URL = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite {url.database or ':memory:'}"
+    return "PostgreSQL " + url.set(drivername="postgresql").render_as_string(hide_password=True)
 
 
 def _minutes(clock: str) -> int:
@@ -49,8 +104,14 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # http://host:port or socks5://user:pass@host:port: how a server in mainland China
+    # reaches Telegram (both for sending and for long polling).
+    telegram_proxy: SecretStr | None = None
 
-    database_url: str = DEFAULT_DATABASE_URL
+    # Where the default SQLite database, backups and logs live (not the current folder).
+    ipdesk_home: Path = Field(default_factory=home_from_environment)
+    # Unset: $IPDESK_HOME/ipdesk.sqlite3.
+    database_url: str = ""
     staff_chat_id: int | None = None
     admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Shanghai"
@@ -102,6 +163,23 @@ class Settings(BaseSettings):
     reminder_lease_seconds: float = Field(default=300.0, gt=0)
     reminder_max_attempts: int = Field(default=6, ge=1)
 
+    # Personal data: question texts and personal fields of tickets closed longer ago than
+    # this are anonymised by a daily job (0: keep until a member asks to be forgotten).
+    retention_months: int = Field(default=24, ge=0, le=240)
+    # Daily backups (unset BACKUP_DIR: $IPDESK_HOME/backups), the newest BACKUP_KEEP kept.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=14, ge=0, le=3650)
+    backup_time: str = Field(default="03:30", pattern=_CLOCK)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_database(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("database_url"):
+            home = data.get("ipdesk_home")
+            base = Path(str(home)).expanduser() if home else home_from_environment()
+            return {**data, "database_url": sqlite_url(base.absolute() / "ipdesk.sqlite3")}
+        return data
+
     @field_validator("admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -131,9 +209,36 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite+aiosqlite://… or postgresql+asyncpg://…")
+        return normalise_database_url(value)
+
+    @field_validator("ipdesk_home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not _WEBHOOK_SECRET.match(secret) or len(secret) < WEBHOOK_SECRET_MIN:
+            raise ValueError(
+                f"use at least {WEBHOOK_SECRET_MIN} characters of A-Z a-z 0-9 _ - "
+                "(make one with `ipdesk secret`)"
+            )
         return value
+
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        scheme, sep, rest = raw.partition("://")
+        if not sep or scheme.lower() not in PROXY_SCHEMES or not rest.strip("/"):
+            raise ValueError("expected http://host:port or socks5://user:password@host:port")
+        return SecretStr(raw)
 
     @field_validator("telegram_api_base_url", "telegram_api_file_url", "webhook_url")
     @classmethod
@@ -153,7 +258,31 @@ class Settings(BaseSettings):
             raise ValueError("MEMBER_CLOSE_DAYS must exceed MEMBER_NUDGE_DAYS")
         if _minutes(self.workday_end) <= _minutes(self.workday_start):
             raise ValueError("WORKDAY_END must be after WORKDAY_START")
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET must be set in webhook mode (WEBHOOK_URL is set): anyone who "
+                "knows the URL could otherwise post forged updates; make one with `ipdesk secret`"
+            )
         return self
+
+    @property
+    def backup_directory(self) -> Path:
+        return (self.backup_dir or self.ipdesk_home / "backups").expanduser().absolute()
+
+    @property
+    def database_label(self) -> str:
+        return describe_database(self.database_url)
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line or the terminal."""
+        found: list[str] = []
+        for secret in (self.telegram_bot_token, self.webhook_secret, self.telegram_proxy):
+            if secret is not None:
+                found.append(secret.get_secret_value())
+        password = make_url(self.database_url).password
+        if password:
+            found.append(str(password))
+        return [s for s in found if len(s) >= 4]
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -172,11 +301,10 @@ class Settings(BaseSettings):
         return base + "/file/bot"
 
     def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            rest = self.database_url[len(prefix) :].split("?", 1)[0]
-            return None if rest in ("", ":memory:") else Path(rest)
-        return None
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
 
 
 def _describe(error: ValidationError) -> str:
@@ -184,11 +312,18 @@ def _describe(error: ValidationError) -> str:
     name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
     if name.startswith("_") or not first["loc"]:
         name = "configuration"
-    return f"{name}: {first['msg']}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if name == "configuration":
+        return message
+    return f"{name}: {message}"
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings or raise SettingsError with one line naming the variable."""
+    """Build settings or raise SettingsError with one line naming the variable.
+
+    `.env` is read from IPDESK_HOME (the environment's, or the per-user data directory) and
+    then from the current folder, which wins."""
+    overrides.setdefault("_env_file", (home_from_environment() / ".env", Path(".env")))
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

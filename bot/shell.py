@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 SHELL_TOKEN = "4242:local-shell"  # noqa: S105 - the emulator accepts any token
 STAFF_GROUP_ID = -1001000000001
-LOG_FILE = "var/ipdesk-shell.log"
+LOG_NAME = "ipdesk-shell.log"
 
 HELP = """\
 Type a message and press Enter to send it as the member.
@@ -153,7 +153,7 @@ async def _main(settings: Settings, as_user: int, lang: str) -> int:
             stop = asyncio.Event()
             follower = asyncio.create_task(_follow(client, state, stop))
             print("ipdesk shell — the real bot on a local Telegram emulator. :help for help.")
-            print(f"(playing user {as_user}; database {shell_settings.database_url})")
+            print(f"(playing user {as_user}; database: {shell_settings.database_label})")
             await client.send_text(as_user, "/start")
             try:
                 while (line := await _read_line()) is not None:
@@ -174,7 +174,7 @@ def main(settings: Settings, *, as_user: int, lang: str) -> int:
     from bot.runner import configure_logging
 
     # The terminal belongs to the conversation; the bot's log goes to a file.
-    configure_logging(LOG_FILE)
+    configure_logging(str(settings.ipdesk_home / LOG_NAME), secrets=settings.secrets())
     try:
         return asyncio.run(_main(settings, as_user, lang))
     except KeyboardInterrupt:

@@ -17,7 +17,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url)
+    # The value goes through configparser interpolation: a %-escaped password (%40 for @)
+    # must reach Alembic as %%40.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -30,6 +30,9 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # A failed statement's parameters are members' names, phones and messages: errors and
+    # logs show the statement only.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
         if path and path != ":memory:":

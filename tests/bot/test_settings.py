@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
+from bot.settings import SettingsError, load_settings
 
 VARS = (
     "TELEGRAM_BOT_TOKEN",
@@ -21,6 +21,9 @@ VARS = (
     "MATCH_ANSWER_THRESHOLD",
     "MATCH_SUGGEST_THRESHOLD",
     "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "IPDESK_HOME",
+    "XDG_DATA_HOME",
 )
 
 
@@ -31,9 +34,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
-def test_defaults_need_nothing() -> None:
+def test_defaults_need_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     settings = load_settings()
-    assert settings.database_url == DEFAULT_DATABASE_URL
+    default = tmp_path / "home" / ".local" / "share" / "ipdesk" / "ipdesk.sqlite3"
+    assert settings.database_url == f"sqlite+aiosqlite:///{default}"
     assert settings.timezone == "Asia/Shanghai"
     assert settings.telegram_bot_token is None
     assert settings.file_base_url is None
@@ -108,3 +113,26 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "TIMEZONE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_default_database_follows_ipdesk_home_not_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "data"
+    monkeypatch.setenv("IPDESK_HOME", str(home))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    settings = load_settings()
+    assert settings.sqlite_path() == home / "ipdesk.sqlite3"
+    assert settings.backup_directory == home / "backups"
+    # A relative SQLite path is made absolute once, at start-up.
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///rel/db.sqlite3")
+    assert load_settings().sqlite_path() == tmp_path / "elsewhere" / "rel" / "db.sqlite3"
+
+
+def test_env_file_in_ipdesk_home_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    home = tmp_path / "data"
+    home.mkdir()
+    (home / ".env").write_text("STAFF_CHAT_ID=-100123\n", encoding="utf-8")
+    monkeypatch.setenv("IPDESK_HOME", str(home))
+    assert load_settings().staff_chat_id == -100123

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -12,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.emulator.client import EmulatorClient
+from bot.runner import WebhookRefusals
 from tests.support.botproc import BotProcess, Emulator, free_port
 
-SECRET = "webhook-secret-123"
+SECRET = "webhook-secret-1234567"
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +55,12 @@ def webhook_bot(
     assert "Traceback" not in proc.log()
 
 
-def _post(port: int, update: dict[str, object], secret: str) -> int:
+def _post(port: int, update: dict[str, object], secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/tg/hook",
-        data=json.dumps(update).encode(),
-        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+        f"http://127.0.0.1:{port}/tg/hook", data=json.dumps(update).encode(), headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -87,3 +90,37 @@ async def test_webhook_is_registered_and_pushed_updates_are_answered(
         assert _post(port, {"update_id": 11, "message": message}, SECRET) == 200
         reply = await client.wait_for_message(880001, after_message_id=0)
     assert "10年" in reply.body.replace(" ", "")
+
+
+async def test_forged_pushes_are_refused_logged_without_body_and_change_nothing(
+    emulator: Emulator, webhook_bot: tuple[BotProcess, int]
+) -> None:
+    """Claiming an admin's id in a forged update must not reach any handler."""
+    proc, port = webhook_bot
+    forged_text = "/role 880099 admin FORGED-BODY-MARKER"
+    message = {
+        "message_id": 7,
+        "date": int(time.time()),
+        "chat": {"id": 880002, "type": "private", "first_name": "Mallory"},
+        "from": {"id": 880002, "is_bot": False, "first_name": "Mallory"},
+        "text": forged_text,
+    }
+    before = proc.log().count(WebhookRefusals.MESSAGE)
+    assert _post(port, {"update_id": 20, "message": message}, None) == 403
+    assert _post(port, {"update_id": 21, "message": message}, "x" * 32) == 403
+    assert _post(port, {"update_id": 22, "message": message}, SECRET[:-1]) == 403
+    deadline = time.monotonic() + 20
+    while proc.log().count(WebhookRefusals.MESSAGE) < before + 3:
+        assert time.monotonic() < deadline, proc.log()[-2000:]
+        await asyncio.sleep(0.05)
+    log = proc.log()
+    assert "FORGED-BODY-MARKER" not in log
+    assert "x" * 32 not in log
+    async with EmulatorClient(emulator.base_url) as client:
+        # Nothing was sent to the forger's chat: the update never reached a handler.
+        sent = [
+            c
+            for c in await client.api_calls("sendMessage")
+            if c.params.get("chat_id") in (880002, "880002")
+        ]
+    assert sent == []
