@@ -5,21 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import (
-    Bot,
-    BotCommand,
-    BotCommandScope,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    BotCommandScopeDefault,
-)
-from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.context import BotData, Context, IpdeskApp, Services
 from bot.followup_config import build_calendar, build_policy, build_retry, poll_interval
-from bot.i18n import Catalog, load_catalog
+from bot.i18n import load_catalog
 from bot.knowledge import build_engine
 from bot.scheduler import ReminderPump, install
 from bot.services.companies import CompanyService
@@ -38,27 +29,13 @@ from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
-from faq.models import LANGS
+from handlers import register
+from handlers.board import ticket_changed
+from handlers.delivery import TelegramSender
+from handlers.menus import set_menus
+from handlers.relay import redeliver
 
 log = logging.getLogger(__name__)
-
-COMMANDS = ("start", "help", "language")
-"""The menu everywhere (default scope)."""
-PRIVATE_COMMANDS = ("start", "help", "language", "mytickets")
-"""The menu in private chats: members also see their tickets."""
-STAFF_COMMANDS = (
-    "queue",
-    "mine",
-    "ticket",
-    "reply",
-    "note",
-    "resolve",
-    "reassign",
-    "followup",
-    "stats",
-    "experts",
-)
-"""The menu in the staff group."""
 
 
 def build_services(settings: Settings) -> Services:
@@ -87,56 +64,13 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-def _command_key(catalog: Catalog, name: str) -> str:
-    """Each catalog file describes its own commands: cmd_ (member), tk_cmd_, fu_cmd_."""
-    for prefix in ("cmd_", "tk_cmd_", "fu_cmd_"):
-        if prefix + name in catalog.keys("en"):
-            return prefix + name
-    raise KeyError(f"no catalog text for the /{name} command")
-
-
-async def set_command_menu(
-    bot: Bot, catalog: Catalog, names: tuple[str, ...], scope: BotCommandScope
-) -> None:
-    """One menu in both languages, plus the default for other languages."""
-    for lang in LANGS:
-        commands = [BotCommand(c, catalog.raw(lang, _command_key(catalog, c))) for c in names]
-        await bot.set_my_commands(commands, scope=scope, language_code=lang)
-    default = [BotCommand(c, catalog.raw("en", _command_key(catalog, c))) for c in names]
-    await bot.set_my_commands(default, scope=scope)
-
-
-async def set_staff_menu(bot: Bot, catalog: Catalog, chat_id: int) -> bool:
-    """The team's menu in the staff group; False while the bot is not in the group (it is
-    set again when the bot is added: handlers.staff.on_bot_status)."""
-    try:
-        await set_command_menu(bot, catalog, STAFF_COMMANDS, BotCommandScopeChat(chat_id))
-    except TelegramError as exc:
-        log.warning("staff group %s: command menu not set: %s", chat_id, exc)
-        return False
-    return True
-
-
-async def _set_menus(app: IpdeskApp) -> None:
-    """Command menus: members' in private chats, the team's in the staff group, and the
-    short public one as the default (set last, so it is the one a client falls back to)."""
-    services = app.bot_data.services
-    catalog = services.catalog
-    await set_command_menu(app.bot, catalog, PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats())
-    if services.settings.staff_chat_id is not None:
-        await set_staff_menu(app.bot, catalog, services.settings.staff_chat_id)
-    await set_command_menu(app.bot, catalog, COMMANDS, BotCommandScopeDefault())
-
-
 async def _post_init(app: IpdeskApp) -> None:
     services = app.bot_data.services
     await upgrade(services.db)
     promoted = await services.roles.ensure_admins(services.settings.admin_user_ids)
     if promoted:
         log.info("admins from ADMIN_USER_IDS: %s", ", ".join(map(str, promoted)))
-    await _set_menus(app)
-
-    from handlers.relay import redeliver
+    await set_menus(app)
 
     resent = await redeliver(app)
     if resent:
@@ -148,9 +82,6 @@ async def _post_init(app: IpdeskApp) -> None:
 async def _start_followups(app: IpdeskApp) -> None:
     """Rebuild the reminder schedule from the database and send whatever fell due while
     the bot was down (once: rows are claimed before sending)."""
-    from handlers.delivery import TelegramSender
-    from handlers.staff import ticket_changed
-
     services = app.bot_data.services
     settings = services.settings
     followups = services.followups
@@ -220,8 +151,6 @@ def build_application(
         builder = builder.proxy(proxy).get_updates_proxy(proxy)
     app: IpdeskApp = builder.build()  # type: ignore[assignment]
     app.bot_data.attach(services or build_services(settings))
-
-    from handlers import register
 
     register(app)
     return app

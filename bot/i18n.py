@@ -34,6 +34,14 @@ class Catalog:
     def keys(self, lang: Lang) -> set[str]:
         return set(self._messages[lang])
 
+    def command(self, lang: Lang, name: str) -> str:
+        """The menu description of /name: each catalog file describes its own commands,
+        as cmd_ (member), tk_cmd_ (tickets) or fu_cmd_ (follow-ups)."""
+        for prefix in ("cmd_", "tk_cmd_", "fu_cmd_"):
+            if prefix + name in self._messages[lang]:
+                return self._messages[lang][prefix + name]
+        raise KeyError(f"no catalog text for the /{name} command")
+
 
 def placeholders_of(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -25,8 +25,7 @@ from bot.context import Context, IpdeskApp
 from bot.services.errors import StaleAction
 from handlers import admin, errors, followups, guards, member, profile, relay, staff
 from handlers.callbacks import decode
-from handlers.common import profile_of
-from handlers.member import Press
+from handlers.common import Press, profile_of
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -35,10 +34,7 @@ TICKET_CALLBACKS: dict[str, staff.TicketCallback] = {
     **relay.CALLBACKS,
     **staff.CALLBACKS,
 }
-"""Ticket buttons by callback kind: cl claim, ra reassign menu, rx reassign to (TICKET.EXPERT),
-rb back to the card, rs resolve; pc pick a company (0: as typed), ps skip the phone, pq cancel
-the profile dialogue; tk write to a ticket, tc close it, tr reopen it, nq new question,
-mt my tickets."""
+"""Ticket buttons by callback code (every code: bot.services.callback_codes.Cb)."""
 
 
 async def on_ticket_callback(update: Update, context: Context) -> None:

@@ -24,7 +24,7 @@ from bot.services.tickets import (
     TicketView,
 )
 from bot.services.timefmt import format_date, format_datetime
-from bot.text import TELEGRAM_LIMIT
+from bot.text import CHUNK_LIMIT, split_html
 from db.models import Priority, TicketStatus
 from faq.models import KnowledgeBase, Lang
 
@@ -34,7 +34,6 @@ STAFF_LANG: Lang = "zh"
 QUESTION_MAX = 700
 SUMMARY_MAX = 700
 LINE_MAX = 400
-CHUNK_LIMIT = TELEGRAM_LIMIT - 96
 
 
 def clip(text: str, limit: int) -> str:
@@ -445,26 +444,9 @@ def experts_text(
 
 
 def chunk_lines(lines: Iterable[str], limit: int = CHUNK_LIMIT) -> list[str]:
-    """Join HTML lines into messages under ``limit``, splitting only between lines (so no
-    tag is cut); a single over-long line is cut hard as a last resort."""
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            chunks.append(current)
-            current = line
-    if current.strip():
-        chunks.append(current)
-    return chunks or [""]
+    """Join HTML lines into messages under ``limit`` (bot.text.split_html: between lines
+    where it can, never inside a tag or an entity)."""
+    return split_html("\n".join(lines), limit) or [""]
 
 
 def plain_length(text_html: str) -> int:

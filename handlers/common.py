@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update, User
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import Context
 from bot.services.members import Profile, TelegramIdentity
-from bot.text import html, split_text
+from bot.text import split_plain
 from faq.models import Lang
+from handlers.callbacks import Callback
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press, narrowed: the query, who pressed it, where, and the decoded data."""
+
+    query: CallbackQuery
+    user: User
+    chat_id: int
+    profile: Profile
+    data: Callback
 
 
 def identity(user: User) -> TelegramIdentity:
@@ -58,14 +72,14 @@ async def send_plain_long(
 
     The header goes on the first chunk, the footer and the keyboard on the last.
     """
-    chunks = split_text(plain) or [""]
+    chunks = split_plain(plain) or [""]
     last: Message | None = None
     for index, chunk in enumerate(chunks):
         parts = []
         if index == 0 and header_html:
             parts.append(header_html)
         if chunk:
-            parts.append(html(chunk))
+            parts.append(chunk)
         is_last = index == len(chunks) - 1
         if is_last and footer_html:
             parts.append(footer_html)

@@ -12,7 +12,7 @@ from bot.i18n import Catalog
 from bot.scheduler import SendResult
 from bot.services.followups import Button, Delivery, Outgoing
 from bot.services.reminders import PARTS_SENT
-from bot.text import TELEGRAM_LIMIT
+from bot.text import split_html
 from handlers.callbacks import encode
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ async def send_outgoing(bot: Bot, catalog: Catalog, out: Outgoing) -> Message:
         if caption is not None:
             return message
     # Report bodies are built from whole lines, so cutting at a line keeps the HTML intact.
-    chunks = _split_lines(text)
+    chunks = split_html(text) or [text]
     sent: Message | None = None
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
@@ -63,21 +63,6 @@ async def send_outgoing(bot: Bot, catalog: Catalog, out: Outgoing) -> Message:
         )
     assert sent is not None
     return sent
-
-
-def _split_lines(text: str, limit: int = TELEGRAM_LIMIT - 96) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            chunks.append(current)
-            current = line[:limit]
-        else:
-            current = candidate[:limit]
-    if current:
-        chunks.append(current)
-    return chunks or [text[:limit]]
 
 
 class TelegramSender:

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.services.charts import weekly_chart
+from bot.services.dialog import DialogState
 from bot.services.errors import NotAllowed, NotFound, StaleAction
 from bot.services.followups import (
     CB_NOT_SOLVED,
@@ -22,13 +23,13 @@ from bot.services.members import Profile
 from bot.services.roles import is_staff, is_team
 from bot.services.stats import PeriodError, parse_period
 from bot.services.tickets import parse_number
+from handlers.board import ticket_changed
 from handlers.callbacks import Callback, decode
 from handlers.common import profile_of, send_html
 from handlers.delivery import send_outgoing
 
 log = logging.getLogger(__name__)
 
-COMMENT_STATE = "checkin_comment"
 PATTERN = rf"^({CB_RATE}|{CB_NOT_SOLVED}|{CB_REOPEN}):"
 
 
@@ -42,18 +43,6 @@ async def _notify(context: Context, outgoing: tuple[Outgoing, ...]) -> None:
             await send_outgoing(context.bot, context.services.catalog, out)
         except Exception:  # a notice to a third party must not undo the member's answer
             log.warning("follow-up notice to %s failed", out.chat_id, exc_info=True)
-
-
-async def ticket_event(context: Context, ticket_id: int) -> None:
-    """Bring the ticket's reminders in line with its new state (idempotent).
-
-    A failure here must not undo what the member or expert just did; the schedule is
-    rebuilt from the tickets at every start, so it is logged and left for then.
-    """
-    try:
-        await context.services.followups.on_ticket_event(ticket_id)
-    except Exception:
-        log.exception("follow-ups of ticket %s not updated", ticket_id)
 
 
 async def on_callback(update: Update, context: Context) -> None:
@@ -90,7 +79,7 @@ async def _dispatch(
             int(ticket_part), profile.id, int(stars), solved=True
         )
         await context.services.members.set_dialog(
-            profile.id, COMMENT_STATE, {"ticket_id": result.ticket_id}
+            profile.id, DialogState.CHECKIN_COMMENT, {"ticket_id": result.ticket_id}
         )
         await _notify(context, result.notify)
         return catalog.t(lang, "fu_checkin_thanks", rating=result.rating or int(stars))
@@ -110,8 +99,6 @@ async def _dispatch(
 
 async def _reopened(context: Context, ticket_id: int, notify: tuple[Outgoing, ...]) -> None:
     """Tell the expert, and put the card in the staff group back to open."""
-    from handlers.staff import ticket_changed  # staff imports this module
-
     await _notify(context, notify)
     await ticket_changed(context, ticket_id)
 
@@ -119,7 +106,11 @@ async def _reopened(context: Context, ticket_id: int, notify: tuple[Outgoing, ..
 async def take_checkin_comment(update: Update, context: Context, profile: Profile) -> bool:
     """The member's next message after a rating is the optional comment; True if consumed."""
     message = update.effective_message
-    if profile.dialog_state != COMMENT_STATE or message is None or message.text is None:
+    if (
+        profile.dialog_state != DialogState.CHECKIN_COMMENT
+        or message is None
+        or message.text is None
+    ):
         return False
     ticket_id = profile.dialog_data.get("ticket_id")
     members, catalog = context.services.members, context.services.catalog
@@ -142,7 +133,7 @@ async def take_checkin_comment(update: Update, context: Context, profile: Profil
 async def skip_command(update: Update, context: Context) -> None:
     """/skip after a rating: no comment, thank you."""
     who = await profile_of(update, context)
-    if who.dialog_state == COMMENT_STATE:
+    if who.dialog_state == DialogState.CHECKIN_COMMENT:
         await context.services.members.set_dialog(who.id, None)
         await send_html(context, who.id, context.services.catalog.t(who.lang, "fu_comment_saved"))
         return

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Catalog
+from bot.services.callback_codes import Cb
 from faq.models import CATEGORIES, FaqEntry, Lang
 from handlers.callbacks import encode
 
@@ -19,12 +20,12 @@ def _label(text: str) -> str:
 
 def topics(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(catalog.raw(lang, f"topic_{c}"), callback_data=encode("t", c))
+        InlineKeyboardButton(catalog.raw(lang, f"topic_{c}"), callback_data=encode(Cb.TOPIC, c))
         for c in CATEGORIES
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(
-        [InlineKeyboardButton(catalog.raw(lang, "btn_language"), callback_data=encode("lang"))]
+        [InlineKeyboardButton(catalog.raw(lang, "btn_language"), callback_data=encode(Cb.LANG))]
     )
     return InlineKeyboardMarkup(rows)
 
@@ -42,7 +43,7 @@ def languages(catalog: Catalog) -> InlineKeyboardMarkup:
 
 def entries(catalog: Catalog, lang: Lang, items: Iterable[FaqEntry]) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(_label(e.title[lang]), callback_data=encode("f", e.id))]
+        [InlineKeyboardButton(_label(e.title[lang]), callback_data=encode(Cb.FAQ, e.id))]
         for e in items
     ]
     rows.append([InlineKeyboardButton(catalog.raw(lang, "btn_menu"), callback_data="menu")])
@@ -55,15 +56,16 @@ def after_answer(
     rows = [
         [
             InlineKeyboardButton(
-                catalog.raw(lang, "btn_solved"), callback_data=encode("ok", view_id)
+                catalog.raw(lang, "btn_solved"), callback_data=encode(Cb.SOLVED, view_id)
             ),
             InlineKeyboardButton(
-                catalog.raw(lang, "btn_ask_expert"), callback_data=encode("x", view_id)
+                catalog.raw(lang, "btn_ask_expert"),
+                callback_data=encode(Cb.EXPERT_FROM_VIEW, view_id),
             ),
         ]
     ]
     rows.extend(
-        [InlineKeyboardButton("↪ " + _label(e.title[lang]), callback_data=encode("f", e.id))]
+        [InlineKeyboardButton("↪ " + _label(e.title[lang]), callback_data=encode(Cb.FAQ, e.id))]
         for e in related
     )
     rows.append([InlineKeyboardButton(catalog.raw(lang, "btn_menu"), callback_data="menu")])
@@ -76,7 +78,8 @@ def escalation(
     rows = [
         [
             InlineKeyboardButton(
-                catalog.raw(lang, "btn_ask_expert"), callback_data=encode("e", question_id)
+                catalog.raw(lang, "btn_ask_expert"),
+                callback_data=encode(Cb.EXPERT_FROM_QUESTION, question_id),
             )
         ]
     ]
@@ -84,7 +87,7 @@ def escalation(
         rows.append(
             [
                 InlineKeyboardButton(
-                    _label(related.title[lang]), callback_data=encode("f", related.id)
+                    _label(related.title[lang]), callback_data=encode(Cb.FAQ, related.id)
                 )
             ]
         )
@@ -95,13 +98,14 @@ def suggestions(
     catalog: Catalog, lang: Lang, question_id: int, items: Iterable[FaqEntry]
 ) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(_label(e.title[lang]), callback_data=encode("f", e.id))]
+        [InlineKeyboardButton(_label(e.title[lang]), callback_data=encode(Cb.FAQ, e.id))]
         for e in items
     ]
     rows.append(
         [
             InlineKeyboardButton(
-                catalog.raw(lang, "none_of_these"), callback_data=encode("e", question_id)
+                catalog.raw(lang, "none_of_these"),
+                callback_data=encode(Cb.EXPERT_FROM_QUESTION, question_id),
             )
         ]
     )
@@ -126,9 +130,9 @@ def card(
     return InlineKeyboardMarkup(
         [
             [
-                _button(catalog, lang, "tk_btn_claim", "cl", ticket_id),
-                _button(catalog, lang, "tk_btn_reassign", "ra", ticket_id),
-                _button(catalog, lang, "tk_btn_resolve", "rs", ticket_id),
+                _button(catalog, lang, "tk_btn_claim", Cb.CLAIM, ticket_id),
+                _button(catalog, lang, "tk_btn_reassign", Cb.REASSIGN_MENU, ticket_id),
+                _button(catalog, lang, "tk_btn_resolve", Cb.RESOLVE, ticket_id),
             ]
         ]
     )
@@ -142,31 +146,37 @@ def reassign_menu(
 ) -> InlineKeyboardMarkup:
     """The roster as buttons (``rx:TICKET.EXPERT``), then Back to the card's buttons."""
     rows = [
-        [InlineKeyboardButton(_label(label), callback_data=encode("rx", f"{ticket_id}.{eid}"))]
+        [
+            InlineKeyboardButton(
+                _label(label), callback_data=encode(Cb.REASSIGN_TO, f"{ticket_id}.{eid}")
+            )
+        ]
         for eid, label in experts
     ]
-    rows.append([_button(catalog, lang, "tk_btn_back", "rb", ticket_id)])
+    rows.append([_button(catalog, lang, "tk_btn_back", Cb.REASSIGN_BACK, ticket_id)])
     return InlineKeyboardMarkup(rows)
 
 
 def expert_notice(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_claim", "cl", ticket_id)]])
+    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_claim", Cb.CLAIM, ticket_id)]])
 
 
 def dossier(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_resolve", "rs", ticket_id)]])
+    return InlineKeyboardMarkup(
+        [[_button(catalog, lang, "tk_btn_resolve", Cb.RESOLVE, ticket_id)]]
+    )
 
 
 def cancel_only(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_cancel", "pq")]])
+    return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_cancel", Cb.CANCEL_PROFILE)]])
 
 
 def phone_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button(catalog, lang, "tk_btn_skip", "ps"),
-                _button(catalog, lang, "tk_btn_cancel", "pq"),
+                _button(catalog, lang, "tk_btn_skip", Cb.SKIP_PHONE),
+                _button(catalog, lang, "tk_btn_cancel", Cb.CANCEL_PROFILE),
             ]
         ]
     )
@@ -181,14 +191,17 @@ def company_choices(
     rows = [
         [
             InlineKeyboardButton(
-                _label(f"{name} {badge}" if member else name), callback_data=encode("pc", cid)
+                _label(f"{name} {badge}" if member else name),
+                callback_data=encode(Cb.PICK_COMPANY, cid),
             )
         ]
         for cid, name, member in choices
     ]
     not_listed = catalog.raw(lang, "tk_btn_not_listed").format(typed=typed)
-    rows.append([InlineKeyboardButton(_label(not_listed), callback_data=encode("pc", 0))])
-    rows.append([_button(catalog, lang, "tk_btn_cancel", "pq")])
+    rows.append(
+        [InlineKeyboardButton(_label(not_listed), callback_data=encode(Cb.PICK_COMPANY, 0))]
+    )
+    rows.append([_button(catalog, lang, "tk_btn_cancel", Cb.CANCEL_PROFILE)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -197,18 +210,18 @@ def member_ticket(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboar
     return InlineKeyboardMarkup(
         [
             [
-                _button(catalog, lang, "tk_btn_add", "tk", ticket_id),
-                _button(catalog, lang, "tk_btn_close", "tc", ticket_id),
+                _button(catalog, lang, "tk_btn_add", Cb.WRITE_TO, ticket_id),
+                _button(catalog, lang, "tk_btn_close", Cb.CLOSE, ticket_id),
             ],
-            [_button(catalog, lang, "tk_btn_new_question", "nq")],
+            [_button(catalog, lang, "tk_btn_new_question", Cb.NEW_QUESTION)],
         ]
     )
 
 
 def relay_ack(catalog: Catalog, lang: Lang, several_open: bool) -> InlineKeyboardMarkup:
-    row = [_button(catalog, lang, "tk_btn_new_question", "nq")]
+    row = [_button(catalog, lang, "tk_btn_new_question", Cb.NEW_QUESTION)]
     if several_open:
-        row.append(_button(catalog, lang, "tk_btn_switch", "mt"))
+        row.append(_button(catalog, lang, "tk_btn_switch", Cb.MY_TICKETS))
     return InlineKeyboardMarkup([row])
 
 
@@ -217,7 +230,7 @@ def ticket_chooser(
 ) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_label(label), callback_data=encode("tk", tid))]
+            [InlineKeyboardButton(_label(label), callback_data=encode(Cb.WRITE_TO, tid))]
             for tid, label in tickets
         ]
     )
@@ -230,16 +243,16 @@ def my_tickets(
         [
             InlineKeyboardButton(
                 catalog.raw(lang, "tk_btn_write").format(number=number),
-                callback_data=encode("tk", tid),
+                callback_data=encode(Cb.WRITE_TO, tid),
             ),
             InlineKeyboardButton(
                 catalog.raw(lang, "tk_btn_close_number").format(number=number),
-                callback_data=encode("tc", tid),
+                callback_data=encode(Cb.CLOSE, tid),
             ),
         ]
         for tid, number in open_tickets
     ]
-    rows.append([_button(catalog, lang, "tk_btn_new_question", "nq")])
+    rows.append([_button(catalog, lang, "tk_btn_new_question", Cb.NEW_QUESTION)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -247,8 +260,8 @@ def reopen(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(
         [
             [
-                _button(catalog, lang, "tk_btn_reopen", "tr", ticket_id),
-                _button(catalog, lang, "tk_btn_new_question", "nq"),
+                _button(catalog, lang, "tk_btn_reopen", Cb.REOPEN_TICKET, ticket_id),
+                _button(catalog, lang, "tk_btn_new_question", Cb.NEW_QUESTION),
             ]
         ]
     )

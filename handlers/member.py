@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
-from telegram import CallbackQuery, Update, User
+from telegram import Update
 
 from bot.context import Context
+from bot.services.callback_codes import Cb
+from bot.services.dialog import DialogState
 from bot.services.members import Profile
 from bot.services.questions import Feedback, FeedbackResult
 from bot.services.roles import is_team
@@ -17,8 +18,9 @@ from faq.engine import Decision
 from faq.language import detect_language
 from faq.models import CATEGORIES, FaqEntry, Lang
 from handlers import keyboards
-from handlers.callbacks import Callback, decode
-from handlers.common import identity, profile_of, send_html, send_plain_long
+from handlers import profile as dialogue
+from handlers.callbacks import decode
+from handlers.common import Press, identity, profile_of, send_html, send_plain_long
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +32,18 @@ async def start(update: Update, context: Context) -> None:
     if chat is None or update.effective_user is None:
         return
     profile = await profile_of(update, context)
-    from handlers import profile as dialogue
-
     if dialogue.is_step(profile.dialog_state):  # /start leaves the profile dialogue
         await dialogue.cancel(context, chat.id, profile)
     # With a ticket open (or for the team), /start means "a new question": text goes to the
     # FAQ assistant until they write to a ticket again (handlers/relay.py explains routing).
     open_tickets = await context.services.relay.tickets_for_member_message(profile.id)
     faq_mode = bool(open_tickets) or is_team(profile.role)
-    if profile.dialog_state != "choose":  # messages held for the ticket chooser stay held
-        await context.services.members.set_dialog(profile.id, "faq" if faq_mode else None)
+    if (
+        profile.dialog_state is not DialogState.CHOOSE
+    ):  # messages held for the ticket chooser stay held
+        await context.services.members.set_dialog(
+            profile.id, DialogState.FAQ if faq_mode else None
+        )
     name = update.effective_user.first_name or ""
     catalog = context.services.catalog
     greeting = catalog.t(profile.lang, "welcome", name=f" {name}" if name else "")
@@ -179,17 +183,6 @@ async def _send_escalation(
     await send_html(
         context, chat_id, text, keyboards.escalation(catalog, lang, question_id, related)
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A button press, narrowed: the query, who pressed it, where, and the decoded data."""
-
-    query: CallbackQuery
-    user: User
-    chat_id: int
-    profile: Profile
-    data: Callback
 
 
 async def on_callback(update: Update, context: Context) -> None:
@@ -348,23 +341,21 @@ async def _open_ticket(
         faq_id=faq_id,
         question_id=question_id,
     )
-    from handlers.profile import escalate
-
     # Says "recorded (number)", then completes the profile or names the expert.
-    await escalate(context, press.query, press.chat_id, profile, ticket)
+    await dialogue.escalate(context, press.query, press.chat_id, profile, ticket)
     return True
 
 
 Handler = Callable[[Press, Context], Awaitable[bool]]
 
 _CALLBACKS: dict[str, Handler] = {
-    "menu": _cb_menu,
-    "lang": _cb_lang,
-    "t": _cb_topic,
-    "f": _cb_faq,
-    "ok": _cb_solved,
-    "x": _cb_expert_from_view,
-    "e": _cb_expert_from_question,
+    Cb.MENU: _cb_menu,
+    Cb.LANG: _cb_lang,
+    Cb.TOPIC: _cb_topic,
+    Cb.FAQ: _cb_faq,
+    Cb.SOLVED: _cb_solved,
+    Cb.EXPERT_FROM_VIEW: _cb_expert_from_view,
+    Cb.EXPERT_FROM_QUESTION: _cb_expert_from_question,
 }
 
 UNSUPPORTED_KEYS = {

@@ -32,7 +32,6 @@ a first reply — or that the secretariat will assign someone.
 
 from __future__ import annotations
 
-import enum
 import logging
 from typing import Any
 
@@ -40,35 +39,30 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from bot.context import Context
 from bot.knowledge import placeholders
+from bot.services.callback_codes import Cb
 from bot.services.companies import LinkResult, MemberProfile, ProfileError
+from bot.services.dialog import PROFILE_STEPS, DialogState, is_profile_step
 from bot.services.errors import NotFound, StaleAction
 from bot.services.members import Profile
 from bot.services.tickets import AssignOutcome, TicketRef
 from faq.models import Lang
-from handlers import cards, keyboards, staff
-from handlers.common import send_html
+from handlers import board, cards, keyboards, staff
+from handlers.common import Press, send_html
 from handlers.errors import explain
-from handlers.member import Press
 
 log = logging.getLogger(__name__)
 
-RELAY_STATE = "tk"
-"""Dialogue state after escalation: the member's messages go to ticket ``data["ticket"]``
-(see handlers.relay)."""
-CHOOSE_STATE = "choose"
-"""Dialogue state while a member with several open tickets has not said which one their
-messages (``data["pending"]``) belong to (see handlers.relay)."""
+
+def is_step(state: DialogState | None) -> bool:
+    return is_profile_step(state)
 
 
-class Step(enum.StrEnum):
-    COMPANY = "p_company"
-    PICK = "p_pick"
-    CONTACT = "p_contact"
-    PHONE = "p_phone"
-
-
-def is_step(state: str | None) -> bool:
-    return state in {s.value for s in Step}
+def _step_of(profile: Profile) -> DialogState:
+    """The profile step the member is at (callers checked :func:`is_step` first)."""
+    state = profile.dialog_state
+    if state is None or not is_profile_step(state):
+        raise StaleAction("the profile dialogue is not running")
+    return state
 
 
 def _tickets(data: dict[str, Any]) -> list[int]:
@@ -82,19 +76,19 @@ def _carried(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prompt(
-    context: Context, lang: Lang, step: Step, data: dict[str, Any]
+    context: Context, lang: Lang, step: DialogState, data: dict[str, Any]
 ) -> tuple[str, InlineKeyboardMarkup]:
     catalog = context.services.catalog
-    if step is Step.COMPANY:
+    if step is DialogState.COMPANY:
         return catalog.t(lang, "tk_ask_company"), keyboards.cancel_only(catalog, lang)
-    if step is Step.PICK:
+    if step is DialogState.PICK:
         offered = [(int(c[0]), str(c[1]), bool(c[2])) for c in data.get("offered", [])]
         typed = str(data.get("typed", ""))
         return (
             catalog.t(lang, "tk_pick_company", typed=typed),
             keyboards.company_choices(catalog, lang, offered, cards.clip(typed, 30)),
         )
-    if step is Step.CONTACT:
+    if step is DialogState.CONTACT:
         return catalog.t(lang, "tk_ask_contact"), keyboards.cancel_only(catalog, lang)
     return catalog.t(lang, "tk_ask_phone"), keyboards.phone_step(catalog, lang)
 
@@ -103,7 +97,7 @@ async def _ask(
     context: Context,
     chat_id: int,
     lang: Lang,
-    step: Step,
+    step: DialogState,
     data: dict[str, Any],
     prefix: str = "",
 ) -> None:
@@ -111,11 +105,11 @@ async def _ask(
     await send_html(context, chat_id, f"{prefix}\n\n{text}" if prefix else text, markup)
 
 
-def _first_step(profile: MemberProfile) -> Step | None:
+def _first_step(profile: MemberProfile) -> DialogState | None:
     if profile.company is None:
-        return Step.COMPANY
+        return DialogState.COMPANY
     if not profile.contact_name:
-        return Step.CONTACT
+        return DialogState.CONTACT
     return None
 
 
@@ -135,18 +129,20 @@ async def escalate(
         if ticket.id not in waiting:
             current["tickets"] = [*waiting, ticket.id]
             await services.members.set_dialog(profile.id, profile.dialog_state, current)
-        step_now = Step(str(profile.dialog_state))
+        step_now = _step_of(profile)
         await _ask(context, chat_id, lang, step_now, current, prefix=header)
         return
     member = await services.companies.profile(profile.id)
     step = _first_step(member)
     if step is None:
         await assign(context, chat_id, lang, ticket.id, prefix="" if ticket.created else header)
-        if profile.dialog_state != CHOOSE_STATE:
-            await services.members.set_dialog(profile.id, RELAY_STATE, {"ticket": ticket.id})
+        if profile.dialog_state != DialogState.CHOOSE:
+            await services.members.set_dialog(
+                profile.id, DialogState.TICKET, {"ticket": ticket.id}
+            )
         return
     data: dict[str, Any] = {"tickets": [ticket.id]}
-    if profile.dialog_state == CHOOSE_STATE and profile.dialog_data.get("pending"):
+    if profile.dialog_state == DialogState.CHOOSE and profile.dialog_data.get("pending"):
         data["pending"] = profile.dialog_data["pending"]
     await services.members.set_dialog(profile.id, step, data)
     intro = catalog.t(lang, "tk_profile_intro")
@@ -183,7 +179,7 @@ async def assign(
     )
     await services.relay.record_bot_message(view.id, chat_id, sent.message_id)
     if result.outcome is AssignOutcome.ASSIGNED or view.card_message_id is None:
-        await staff.publish(context, view, reason=result.outcome)
+        await board.publish(context, view, reason=result.outcome)
     if result.outcome is AssignOutcome.ASSIGNED:
         await staff.notify_expert(context, view)
 
@@ -201,9 +197,9 @@ async def _finish(
             log.info("ticket %s disappeared during the profile dialogue", ticket_id)
     members = context.services.members
     if data.get("pending"):  # messages still wait for the ticket chooser
-        await members.set_dialog(profile.id, CHOOSE_STATE, {"pending": data["pending"]})
+        await members.set_dialog(profile.id, DialogState.CHOOSE, {"pending": data["pending"]})
     elif waiting:
-        await members.set_dialog(profile.id, RELAY_STATE, {"ticket": waiting[-1]})
+        await members.set_dialog(profile.id, DialogState.TICKET, {"ticket": waiting[-1]})
     else:
         await members.set_dialog(profile.id, None)
 
@@ -218,8 +214,8 @@ async def _after_company(
     member = await services.companies.profile(profile.id)
     data = _carried(data)
     if not member.contact_name:
-        await services.members.set_dialog(profile.id, Step.CONTACT, data)
-        await _ask(context, chat_id, lang, Step.CONTACT, data, prefix=done)
+        await services.members.set_dialog(profile.id, DialogState.CONTACT, data)
+        await _ask(context, chat_id, lang, DialogState.CONTACT, data, prefix=done)
         return
     await _finish(context, chat_id, profile, data, done)
 
@@ -228,7 +224,7 @@ async def _retry(
     context: Context,
     chat_id: int,
     lang: Lang,
-    step: Step,
+    step: DialogState,
     data: dict[str, Any],
     error: ProfileError,
 ) -> None:
@@ -244,7 +240,7 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
         return
     services = context.services
     catalog, lang = services.catalog, profile.lang
-    step = Step(str(profile.dialog_state))
+    step = _step_of(profile)
     data = dict(profile.dialog_data)
     text = message.text
     if text is None:
@@ -253,7 +249,7 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
             keyboards.cancel_only(catalog, lang),
         )  # fmt: skip
         return
-    if step in (Step.COMPANY, Step.PICK):
+    if step in (DialogState.COMPANY, DialogState.PICK):
         typed = " ".join(text.split())
         if not typed or len(typed) > 200:
             reason = "empty" if not typed else "too_long"
@@ -266,11 +262,11 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
             return
         data["typed"] = typed
         data["offered"] = [[m.company.id, m.company.name, m.company.is_member] for m in matches]
-        await services.members.set_dialog(profile.id, Step.PICK, data)
-        await _ask(context, chat.id, lang, Step.PICK, data)
+        await services.members.set_dialog(profile.id, DialogState.PICK, data)
+        await _ask(context, chat.id, lang, DialogState.PICK, data)
         return
     member = await services.companies.profile(profile.id)
-    if step is Step.CONTACT:
+    if step is DialogState.CONTACT:
         try:
             saved = await services.companies.save_profile(profile.id, text, member.phone)
         except ProfileError as error:
@@ -280,8 +276,8 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
         if saved.phone:
             await _finish(context, chat.id, profile, data, thanks)
             return
-        await services.members.set_dialog(profile.id, Step.PHONE, data)
-        await _ask(context, chat.id, lang, Step.PHONE, data, prefix=thanks)
+        await services.members.set_dialog(profile.id, DialogState.PHONE, data)
+        await _ask(context, chat.id, lang, DialogState.PHONE, data, prefix=thanks)
         return
     try:
         saved = await services.companies.save_profile(
@@ -302,15 +298,16 @@ def profile_name(update: Update) -> str:
 # --- buttons ---------------------------------------------------------------------------------
 
 
-def _in_step(press: Press, *steps: Step) -> Step:
-    if press.profile.dialog_state not in {s.value for s in steps}:
+def _in_step(press: Press, *steps: DialogState) -> DialogState:
+    state = press.profile.dialog_state
+    if state is None or state not in steps:
         raise StaleAction("the profile dialogue is not at this step")
-    return Step(str(press.profile.dialog_state))
+    return state
 
 
 async def _cb_pick(press: Press, context: Context) -> None:
     """pc:ID — a company the bot offered; pc:0 — "not listed, use what I typed"."""
-    _in_step(press, Step.PICK)
+    _in_step(press, DialogState.PICK)
     company_id = press.data.int_arg()
     data = dict(press.profile.dialog_data)
     offered = {int(c[0]) for c in data.get("offered", [])}
@@ -330,7 +327,7 @@ async def _cb_pick(press: Press, context: Context) -> None:
 
 
 async def _cb_skip_phone(press: Press, context: Context) -> None:
-    _in_step(press, Step.PHONE)
+    _in_step(press, DialogState.PHONE)
     await press.query.answer()
     lang = press.profile.lang
     done = context.services.catalog.t(lang, "tk_phone_skipped")
@@ -338,7 +335,7 @@ async def _cb_skip_phone(press: Press, context: Context) -> None:
 
 
 async def _cb_cancel(press: Press, context: Context) -> None:
-    _in_step(press, *Step)
+    _in_step(press, *PROFILE_STEPS)
     await press.query.answer()
     await cancel(context, press.chat_id, press.profile)
 
@@ -367,7 +364,7 @@ async def cancel(context: Context, chat_id: int, profile: Profile) -> None:
 
 
 CALLBACKS: dict[str, staff.TicketCallback] = {
-    "pc": _cb_pick,
-    "ps": _cb_skip_phone,
-    "pq": _cb_cancel,
+    Cb.PICK_COMPANY: _cb_pick,
+    Cb.SKIP_PHONE: _cb_skip_phone,
+    Cb.CANCEL_PROFILE: _cb_cancel,
 }

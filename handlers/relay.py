@@ -42,29 +42,28 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import Context, IpdeskApp
+from bot.services.callback_codes import Cb
+from bot.services.dialog import DialogState
 from bot.services.errors import StaleAction
 from bot.services.members import Profile
 from bot.services.relay import Direction, RelayedMessage
 from bot.services.roles import is_team
 from bot.services.tickets import TicketKey, TicketView
-from bot.text import html, split_text
+from bot.text import html, split_plain
 from faq.models import Lang
-from handlers import cards, followups, keyboards, member, profile, staff
+from handlers import board, cards, followups, keyboards, member, profile, staff
 from handlers.cards import STAFF_LANG
 from handlers.common import (
+    Press,
     command_args,
     profile_of,
     send_chunks,
     send_html,
     send_plain_long,
 )
-from handlers.member import Press
 
 log = logging.getLogger(__name__)
 
-FAQ_STATE = "faq"
-TICKET_STATE = profile.RELAY_STATE
-CHOOSE_STATE = profile.CHOOSE_STATE
 ALBUM_DELAY = 1.0
 """Seconds to wait for the rest of an album (Telegram sends each part as its own update)."""
 ALBUM_MAX = 10
@@ -148,7 +147,7 @@ async def _targets(context: Context, rec: RelayedMessage) -> list[Target]:
         lang = rec.recipient_lang or "zh"
         header = cards.team_header(catalog, lang, rec.ticket_number, rec.sender_expert)
         return [Target(rec.recipient_id, lang, header)] if rec.recipient_id is not None else []
-    view = await staff.system_view(context, rec.ticket_id)
+    view = await board.system_view(context, rec.ticket_id)
     found: list[Target] = []
     if rec.recipient_id is not None:
         lang = await services.members.lang_of(rec.recipient_id)
@@ -195,10 +194,10 @@ async def _send_one(
 async def _send_text(context: Context, chat_id: int, header: str, text: str) -> int:
     """Header on its own line above the (escaped) text; split only if Telegram needs it.
     Returns the id of the last message sent."""
-    chunks = split_text(text) or [""]
+    chunks = split_plain(text) or [""]
     last = 0
     for index, chunk in enumerate(chunks):
-        body = html(chunk)
+        body = chunk
         if index == 0 and header:
             body = f"{header}\n{body}" if body else header
         last = (await send_html(context, chat_id, body)).message_id
@@ -326,9 +325,9 @@ async def _flush_album(context: Context) -> None:
     await _ack(context, job.sender_chat, job.sender_lang, parts[0], target, job.several_open,
                to_member=job.to_member)  # fmt: skip
     if any(p.status_change or p.priority_raised or p.first_response for p in parts):
-        await staff.ticket_changed(context, job.ticket_id)
+        await board.ticket_changed(context, job.ticket_id)
     else:
-        await followups.ticket_event(context, job.ticket_id)
+        await board.ticket_event(context, job.ticket_id)
 
 
 # --- acknowledgements ------------------------------------------------------------------------
@@ -417,9 +416,9 @@ async def relay_member(
     target = await deliver(context, [rec])
     await _ack(context, chat_id, profile.lang, rec, target, several_open, to_member=False)
     if rec.status_change or rec.priority_raised:
-        await staff.ticket_changed(context, ticket_id)
+        await board.ticket_changed(context, ticket_id)
     else:
-        await followups.ticket_event(context, ticket_id)
+        await board.ticket_event(context, ticket_id)
 
 
 async def _faq(update: Update, context: Context, profile: Profile) -> None:
@@ -442,16 +441,16 @@ async def member_message(update: Update, context: Context, profile: Profile) -> 
         view = await services.relay.ticket_for_reply(chat.id, replied.message_id)
         if view is not None and view.member.user_id == profile.id and view.is_open:
             ticket_id = view.id
-    if ticket_id is None and state == FAQ_STATE:
+    if ticket_id is None and state == DialogState.FAQ:
         await _faq(update, context, profile)
         return
     open_tickets = await services.relay.tickets_for_member_message(profile.id)
     open_ids = [v.id for v in open_tickets]
-    if ticket_id is None and state == TICKET_STATE and data.get("ticket") in open_ids:
+    if ticket_id is None and state == DialogState.TICKET and data.get("ticket") in open_ids:
         ticket_id = int(data["ticket"])
     if ticket_id is None:
         if not open_tickets:
-            if state in (TICKET_STATE, CHOOSE_STATE):
+            if state in (DialogState.TICKET, DialogState.CHOOSE):
                 await services.members.set_dialog(profile.id, None)
             await _faq(update, context, profile)
             return
@@ -467,8 +466,8 @@ async def member_message(update: Update, context: Context, profile: Profile) -> 
     await relay_member(
         context, profile, chat.id, message.message_id, content, ticket_id, len(open_ids) > 1
     )
-    if state != TICKET_STATE or data.get("ticket") != ticket_id:
-        await services.members.set_dialog(profile.id, TICKET_STATE, {"ticket": ticket_id})
+    if state != DialogState.TICKET or data.get("ticket") != ticket_id:
+        await services.members.set_dialog(profile.id, DialogState.TICKET, {"ticket": ticket_id})
 
 
 async def _hold_for_choice(
@@ -483,12 +482,12 @@ async def _hold_for_choice(
         return
     pending = (
         list(profile.dialog_data.get("pending", []))
-        if (profile.dialog_state == CHOOSE_STATE)
+        if (profile.dialog_state == DialogState.CHOOSE)
         else []
     )
     asked = bool(pending)  # the chooser is already on screen: hold this one quietly too
     pending.append({**content.to_json(), "chat": message.chat_id, "message": message.message_id})
-    await services.members.set_dialog(profile.id, CHOOSE_STATE, {"pending": pending})
+    await services.members.set_dialog(profile.id, DialogState.CHOOSE, {"pending": pending})
     if asked:
         return
     choices = [(v.id, f"{v.number} · {cards.one_line(v.question, 30)}") for v in open_tickets]
@@ -539,9 +538,9 @@ async def team_reply(
     target = await deliver(context, [rec])
     await _ack(context, chat_id, lang, rec, target, False, to_member=True)
     if rec.status_change or rec.first_response:
-        await staff.ticket_changed(context, rec.ticket_id)
+        await board.ticket_changed(context, rec.ticket_id)
     else:
-        await followups.ticket_event(context, rec.ticket_id)
+        await board.ticket_event(context, rec.ticket_id)
 
 
 async def _team_private(update: Update, context: Context, who: Profile) -> None:
@@ -564,7 +563,11 @@ async def _team_private(update: Update, context: Context, who: Profile) -> None:
             context, chat.id, message.message_id, content_of(message), user.id, view.id
         )
         return
-    if view is not None or who.dialog_state in (FAQ_STATE, TICKET_STATE, CHOOSE_STATE):
+    if view is not None or who.dialog_state in (
+        DialogState.FAQ,
+        DialogState.TICKET,
+        DialogState.CHOOSE,
+    ):
         await member_message(update, context, who)
         return
     if replied is not None:
@@ -591,9 +594,9 @@ async def on_private_message(update: Update, context: Context) -> None:
     if profile.is_step(who.dialog_state):
         await profile.on_message(update, context, who)
         return
-    if who.dialog_state == staff.RESOLVE and await staff.take_resolve_reply(update, context):
+    if who.dialog_state == DialogState.RESOLVE and await staff.take_resolve_reply(update, context):
         return
-    if who.dialog_state == followups.COMMENT_STATE and await followups.take_checkin_comment(
+    if who.dialog_state == DialogState.CHECKIN_COMMENT and await followups.take_checkin_comment(
         update, context, who
     ):
         return
@@ -673,9 +676,9 @@ async def cancel_command(update: Update, context: Context) -> None:
         return
     lang = await staff.chat_lang(context, chat.id, who.id)
     key = "tk_nothing_to_cancel"
-    if who.dialog_state == staff.RESOLVE and who.dialog_data.get("chat") == chat.id:
+    if who.dialog_state == DialogState.RESOLVE and who.dialog_data.get("chat") == chat.id:
         key = "tk_cancelled"
-    elif who.dialog_state == CHOOSE_STATE and not staff.is_staff_chat(context, chat.id):
+    elif who.dialog_state == DialogState.CHOOSE and not staff.is_staff_chat(context, chat.id):
         key = "tk_cancelled_pending"
     if key != "tk_nothing_to_cancel":
         await services.members.set_dialog(who.id, None)
@@ -751,7 +754,9 @@ async def _cb_choose(press: Press, context: Context) -> None:
     view = _own_open(open_tickets, press.data.int_arg())
     await press.query.answer()
     who = press.profile
-    pending = list(who.dialog_data.get("pending", [])) if who.dialog_state == CHOOSE_STATE else []
+    pending = (
+        list(who.dialog_data.get("pending", [])) if who.dialog_state == DialogState.CHOOSE else []
+    )
     records: list[RelayedMessage] = []
     for item in pending:
         content = Content.from_json(item)
@@ -768,7 +773,7 @@ async def _cb_choose(press: Press, context: Context) -> None:
                 source_message_id=item.get("message"),
             )
         )
-    await services.members.set_dialog(who.id, TICKET_STATE, {"ticket": view.id})
+    await services.members.set_dialog(who.id, DialogState.TICKET, {"ticket": view.id})
     catalog, lang = services.catalog, who.lang
     if not records:
         await send_html(
@@ -783,7 +788,7 @@ async def _cb_choose(press: Press, context: Context) -> None:
         target = await deliver(context, parts)
         await _ack(context, press.chat_id, lang, parts[0], target, several, to_member=False)
     if any(r.status_change or r.priority_raised for r in records):
-        await staff.ticket_changed(context, view.id)
+        await board.ticket_changed(context, view.id)
 
 
 async def _cb_close(press: Press, context: Context) -> None:
@@ -795,7 +800,7 @@ async def _cb_close(press: Press, context: Context) -> None:
     change = await services.tickets.close(ticket_id, press.profile.id, "closed by the member")
     await press.query.answer()
     who = press.profile
-    if who.dialog_state == TICKET_STATE and who.dialog_data.get("ticket") == ticket_id:
+    if who.dialog_state == DialogState.TICKET and who.dialog_data.get("ticket") == ticket_id:
         await services.members.set_dialog(who.id, None)
     catalog, lang = services.catalog, who.lang
     await send_html(
@@ -804,7 +809,7 @@ async def _cb_close(press: Press, context: Context) -> None:
         catalog.t(lang, "tk_closed_by_member", number=change.ticket.number),
         keyboards.reopen(catalog, lang, ticket_id),
     )
-    view = await staff.ticket_changed(context, ticket_id)
+    view = await board.ticket_changed(context, ticket_id)
     await _tell_responder(context, view, "tk_member_closed_team")
 
 
@@ -817,7 +822,7 @@ async def _cb_reopen(press: Press, context: Context) -> None:
     view = await services.tickets.view_ticket(press.profile.id, ticket_id)
     await services.tickets.reopen(ticket_id, press.profile.id, "reopened by the member")
     await press.query.answer()
-    await services.members.set_dialog(press.profile.id, TICKET_STATE, {"ticket": ticket_id})
+    await services.members.set_dialog(press.profile.id, DialogState.TICKET, {"ticket": ticket_id})
     catalog, lang = services.catalog, press.profile.lang
     sent = await send_html(
         context,
@@ -826,7 +831,7 @@ async def _cb_reopen(press: Press, context: Context) -> None:
         keyboards.member_ticket(catalog, lang, ticket_id),
     )
     await services.relay.record_bot_message(ticket_id, press.chat_id, sent.message_id)
-    full = await staff.ticket_changed(context, ticket_id)
+    full = await board.ticket_changed(context, ticket_id)
     await _tell_responder(context, full, "tk_member_reopened_team")
 
 
@@ -851,7 +856,7 @@ async def _cb_new_question(press: Press, context: Context) -> None:
         raise StaleAction("nq takes no argument")
     await press.query.answer()
     services = context.services
-    await services.members.set_dialog(press.profile.id, FAQ_STATE)
+    await services.members.set_dialog(press.profile.id, DialogState.FAQ)
     await send_html(
         context,
         press.chat_id,
@@ -868,9 +873,9 @@ async def _cb_my_tickets(press: Press, context: Context) -> None:
 
 
 CALLBACKS: dict[str, staff.TicketCallback] = {
-    "tk": _cb_choose,
-    "tc": _cb_close,
-    "tr": _cb_reopen,
-    "nq": _cb_new_question,
-    "mt": _cb_my_tickets,
+    Cb.WRITE_TO: _cb_choose,
+    Cb.CLOSE: _cb_close,
+    Cb.REOPEN_TICKET: _cb_reopen,
+    Cb.NEW_QUESTION: _cb_new_question,
+    Cb.MY_TICKETS: _cb_my_tickets,
 }

@@ -24,37 +24,33 @@ from telegram import ForceReply, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.app import set_staff_menu
 from bot.context import Context
+from bot.services.callback_codes import Cb
+from bot.services.dialog import DialogState
 from bot.services.errors import NotAllowed, NotFound, StaleAction
 from bot.services.roles import is_staff, is_team
 from bot.services.tickets import (
-    AssignOutcome,
     ClaimOutcome,
     TicketKey,
     TicketView,
-    load_ticket,
-    ticket_view,
 )
 from faq.models import Lang
-from handlers import cards, followups, keyboards
+from handlers import cards, keyboards
+from handlers.board import publish, system_view, ticket_changed
 from handlers.cards import STAFF_LANG
 from handlers.common import (
+    Press,
     command_args,
-    edit_html,
     profile_of,
     send_chunks,
     send_html,
 )
-from handlers.member import Press
+from handlers.menus import set_staff_menu
 
 log = logging.getLogger(__name__)
 
 TicketCallback = Callable[[Press, Context], Awaitable[None]]
 """A ticket button: raises a DomainError (answered by the error handler) when refused."""
-
-RESOLVE = "resolve"
-"""Dialogue state of a team member asked for a resolution summary."""
 
 
 def plain(context: Context, lang: Lang, key: str, /, **values: object) -> str:
@@ -72,55 +68,6 @@ async def chat_lang(context: Context, chat_id: int, user_id: int) -> Lang:
     if is_staff_chat(context, chat_id):
         return STAFF_LANG
     return await context.services.members.lang_of(user_id)
-
-
-async def system_view(context: Context, ticket: TicketKey) -> TicketView:
-    """The full view of a ticket for the bot's own bookkeeping (cards, routing).
-
-    Never shown to a user as such: everything user-facing goes through the services'
-    authorised queries. (Service gap: ``TicketService`` has no actor-less view.)
-    """
-    async with context.services.sessions() as s:
-        return await ticket_view(s, await load_ticket(s, ticket))
-
-
-# --- cards -----------------------------------------------------------------------------------
-
-
-async def publish(
-    context: Context, view: TicketView, *, reason: AssignOutcome | None = None
-) -> None:
-    """Post the ticket's card in the staff group, or edit it in place."""
-    await followups.ticket_event(context, view.id)
-    services = context.services
-    chat_id = services.settings.staff_chat_id
-    if chat_id is None:
-        return
-    catalog = services.catalog
-    text = cards.card_text(catalog, STAFF_LANG, services.settings.zone, view, reason=reason)
-    markup = keyboards.card(catalog, STAFF_LANG, view.id, view.is_open)
-    try:
-        if (
-            view.card_chat_id is not None
-            and view.card_message_id is not None
-            and await edit_html(context, view.card_chat_id, view.card_message_id, text, markup)
-        ):
-            return
-        sent = await send_html(context, chat_id, text, markup)
-    except TelegramError as exc:
-        log.warning("%s: card not posted in the staff group: %s", view.number, exc)
-        return
-    await services.tickets.set_card(view.id, chat_id, sent.message_id)
-
-
-async def ticket_changed(context: Context, ticket_id: int) -> TicketView:
-    """Call after anything changed a ticket: its card (if posted) is edited to match."""
-    view = await system_view(context, ticket_id)
-    if view.card_message_id is not None:
-        await publish(context, view)
-    else:
-        await followups.ticket_event(context, ticket_id)
-    return view
 
 
 async def notify_expert(
@@ -319,7 +266,7 @@ async def reassign(context: Context, actor_id: int, ticket: TicketKey, expert: i
 
 
 async def _cb_ticket_view(press: Press, context: Context) -> None:
-    """"Open ticket" on a reminder: the ticket's full history (and, in private, the dossier)."""
+    """ "Open ticket" on a reminder: the ticket's full history (and, in private, the dossier)."""
     _require_team(press)
     services = context.services
     history = await services.tickets.history(press.user.id, _ticket_arg(press))
@@ -352,18 +299,18 @@ async def _cb_resolve(press: Press, context: Context) -> None:
     )
     await services.members.set_dialog(
         press.user.id,
-        RESOLVE,
+        DialogState.RESOLVE,
         {"ticket": ticket_id, "chat": press.chat_id, "prompt": sent.message_id},
     )
 
 
 CALLBACKS: dict[str, TicketCallback] = {
-    "cl": _cb_claim,
-    "ra": _cb_reassign_menu,
-    "rb": _cb_reassign_back,
-    "rx": _cb_reassign_to,
-    "rs": _cb_resolve,
-    "tv": _cb_ticket_view,
+    Cb.CLAIM: _cb_claim,
+    Cb.REASSIGN_MENU: _cb_reassign_menu,
+    Cb.REASSIGN_BACK: _cb_reassign_back,
+    Cb.REASSIGN_TO: _cb_reassign_to,
+    Cb.RESOLVE: _cb_resolve,
+    Cb.TICKET_VIEW: _cb_ticket_view,
 }
 
 
@@ -412,7 +359,7 @@ async def take_resolve_reply(update: Update, context: Context) -> bool:
     if message is None or chat is None or user is None:
         return False
     profile = await profile_of(update, context)
-    if profile.dialog_state != RESOLVE:
+    if profile.dialog_state != DialogState.RESOLVE:
         return False
     data = profile.dialog_data
     if data.get("chat") != chat.id:

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import load_catalog
 from bot.services.calendar import WorkCalendar
+from bot.services.callback_codes import Cb
 from bot.services.errors import DomainError, NotAllowed, NotFound, StaleAction
 from bot.services.members import preferred_lang
 from bot.services.reminders import (
@@ -62,12 +63,12 @@ log = logging.getLogger(__name__)
 
 K = ReminderKind
 
-# Callback kinds for the buttons below (handlers/callbacks.encode: ≤ 8 lowercase letters).
-CB_RATE = "rate"  # arg "TICKET.N": solved, rating N (1-5)
-CB_NOT_SOLVED = "unsolved"  # arg TICKET: not solved → reopen to the same expert
-CB_REOPEN = "reopen"  # arg TICKET: the member reopens an auto-closed ticket
-CB_REASSIGN = "ra"  # arg TICKET: the staff reassign menu (handlers.staff), from a reminder
-CB_TICKET = "tv"  # arg TICKET: show the ticket's history to the team (handlers.staff)
+# Callback codes of the buttons below (all codes: bot.services.callback_codes).
+CB_RATE = Cb.RATE
+CB_NOT_SOLVED = Cb.NOT_SOLVED
+CB_REOPEN = Cb.REOPEN
+CB_REASSIGN = Cb.REASSIGN_MENU
+CB_TICKET = Cb.TICKET_VIEW
 
 OPEN = frozenset(
     {

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LANG, normalise_lang
+from bot.services.dialog import DialogState, parse_state
 from db.models import Role, User
 from db.session import SessionFactory
 from faq.models import Lang
@@ -22,7 +23,7 @@ class Profile:
     lang: Lang
     role: Role
     chosen_lang: Lang | None
-    dialog_state: str | None
+    dialog_state: DialogState | None
     dialog_data: dict[str, Any]
 
 
@@ -49,7 +50,7 @@ def _profile(user: User) -> Profile:
         lang=preferred_lang(user),
         role=user.role,
         chosen_lang=normalise_lang(user.lang),
-        dialog_state=user.dialog_state,
+        dialog_state=parse_state(user.dialog_state),
         dialog_data=dict(user.dialog_data or {}),
     )
 
@@ -99,12 +100,12 @@ class MemberService:
             return _profile(user)
 
     async def set_dialog(
-        self, user_id: int, state: str | None, data: dict[str, Any] | None = None
+        self, user_id: int, state: DialogState | None, data: dict[str, Any] | None = None
     ) -> None:
         async with self._sessions() as s, s.begin():
             user = await s.get(User, user_id)
             if user is not None:
-                user.dialog_state = state
+                user.dialog_state = state.value if state is not None else None
                 user.dialog_data = dict(data or {})
 
     async def lang_of(self, user_id: int, telegram_lang: str | None = None) -> Lang:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
+from bot.services.dialog import DialogState
 from bot.services.members import MemberService, TelegramIdentity
 from bot.services.questions import Feedback, FeedbackResult, QuestionLog
 from bot.services.tickets import TicketService
@@ -44,10 +45,10 @@ async def test_language_choice_beats_detection_and_telegram(sessions: SessionFac
 async def test_dialog_state_survives_in_the_database(sessions: SessionFactory) -> None:
     members = MemberService(sessions)
     await members.touch(BO)
-    await members.set_dialog(BO.id, "profile_company", {"ticket": 3})
+    await members.set_dialog(BO.id, DialogState.COMPANY, {"ticket": 3})
     fresh = MemberService(sessions)  # as after a restart
     profile = await fresh.touch(BO)
-    assert profile.dialog_state == "profile_company"
+    assert profile.dialog_state is DialogState.COMPANY
     assert profile.dialog_data == {"ticket": 3}
 
 

@@ -1,0 +1,46 @@
+"""Where a user is in a conversation with the bot: one named state per user, kept in the
+database (``users.dialog_state``, its details in ``users.dialog_data``) so a restarted bot
+continues where it was. The values are what the database holds; never rename one.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class DialogState(enum.StrEnum):
+    # A member with an open ticket chose the FAQ assistant ("new question", /start).
+    FAQ = "faq"
+    # A member's messages go to ticket ``data["ticket"]``.
+    TICKET = "tk"
+    # A member with several open tickets has not said which one their messages
+    # (``data["pending"]``) belong to.
+    CHOOSE = "choose"
+    # The profile dialogue after "ask an expert" (handlers.profile): company, a pick among
+    # similar member companies, contact person, phone.
+    COMPANY = "p_company"
+    PICK = "p_pick"
+    CONTACT = "p_contact"
+    PHONE = "p_phone"
+    # A team member was asked for a resolution summary of ``data["ticket"]``.
+    RESOLVE = "resolve"
+    # A member who rated a ticket may add a comment (``data["ticket_id"]``).
+    CHECKIN_COMMENT = "checkin_comment"
+
+
+PROFILE_STEPS = frozenset(
+    {DialogState.COMPANY, DialogState.PICK, DialogState.CONTACT, DialogState.PHONE}
+)
+"""The states of the profile dialogue."""
+
+
+def parse_state(value: str | None) -> DialogState | None:
+    """The state stored in the database; None for none or one this version does not know."""
+    try:
+        return DialogState(value) if value else None
+    except ValueError:
+        return None
+
+
+def is_profile_step(state: DialogState | None) -> bool:
+    return state in PROFILE_STEPS
