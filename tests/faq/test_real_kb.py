@@ -26,6 +26,14 @@ def engine() -> TriageEngine:
         ("协会的办公地址在哪", "gen-contact"),
         ("is the consultation free for members", "gen-fees"),
         ("商摽注册流程是怎样的", "tm-register"),
+        # the entries of issue 8 item 5
+        ("想申请个商标要多少钱", "tm-fees"),
+        ("how much does it cost to register a trademark", "tm-fees"),
+        ("申请专利要多少钱", "pt-fees"),
+        ("how much does a patent cost in china", "pt-fees"),
+        ("专利费减的条件", "pt-fees"),
+        ("什么是商业秘密", "inf-trade-secret"),
+        ("竞业限制最长多久", "inf-trade-secret"),
     ],
 )
 def test_answers(engine: TriageEngine, text: str, faq_id: str) -> None:
@@ -43,6 +51,10 @@ def test_answers(engine: TriageEngine, text: str, faq_id: str) -> None:
             "our container was detained by ningbo customs for suspected trademark infringement",
             "inf-customs",
         ),
+        ("我们被告了怎么办", "inf-sued"),
+        ("我们被起诉了", "inf-sued"),
+        ("we got sued by a competitor", "inf-sued"),
+        ("员工离职带走了客户资料", "inf-trade-secret"),
     ],
 )
 def test_escalations_keep_the_entry(engine: TriageEngine, text: str, faq_id: str) -> None:
