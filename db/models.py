@@ -71,6 +71,7 @@ class CleanString(CleanText):
     """A bounded CleanText (VARCHAR(n))."""
 
     impl = String
+    cache_ok = True
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -331,4 +332,29 @@ class Reminder(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class Consent(Base):
+    """A member agreed to one version of the personal-data notice (shown before the profile
+    dialogue collects anything); a new version of the notice is asked for again."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    version: Mapped[str] = mapped_column(String(20))
+    lang: Mapped[str] = mapped_column(String(2))
+    accepted_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class Block(Base):
+    """A user an admin stopped: one polite notice, then silence; only a counter is kept."""
+
+    __tablename__ = "blocks"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    blocked_by: Mapped[int | None] = mapped_column(BigInteger)
+    notified_at: Mapped[datetime | None]
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
