@@ -141,7 +141,7 @@ FACTS: dict[str, list[tuple[str, str, str]]] = {
         ("each class charged", r"费用按类别计算", r"Fees are charged per class"),
         (
             "agency fee as a range that varies",
-            r"代理费大约每个类别几百元到一千元左右.*差别很大",
+            r"代理费大概每个类别几百元到一千元左右.*差别很大",
             r"roughly a few hundred to about 1,000 RMB per class.*varies",
         ),
         ("consultation free for members", r"协会会员的知识产权咨询免费", r"free for members"),
@@ -486,6 +486,198 @@ FACTS: dict[str, list[tuple[str, str, str]]] = {
         ),
     ],
 }
+
+# The other topics of faq-topics.md, so that no fact of the list goes unchecked.
+FACTS.update(
+    {
+        "tm-duration": [
+            (
+                "examination within 9 months (art. 28)",
+                r"9个月内审查完毕（《商标法》第二十八条）",
+                r"within 9 months of receiving the application \(Trademark Law art\. 28\)",
+            ),
+            (
+                "3-month opposition (art. 33)",
+                r"3个月异议期（第三十三条）",
+                r"3-month opposition period runs \(art\. 33\)",
+            ),
+            ("7 to 12 months in practice", r"7至12个月", r"7 to 12 months"),
+        ],
+        "tm-term-renewal": [
+            (
+                "10 years from registration (art. 39)",
+                r"有效期为10年，自核准注册之日起计算（《商标法》第三十九条）",
+                r"valid for 10 years from the date of registration \(Trademark Law art\. 39\)",
+            ),
+            (
+                "renew within 12 months before expiry",
+                r"有效期满前12个月内可以办理续展",
+                r"renew within the 12 months before the term expires",
+            ),
+            ("6-month grace period", r"6个月宽展期", r"6-month grace period"),
+            (
+                "each renewal 10 years",
+                r"每次续展注册的有效期为10年",
+                r"Each renewal lasts 10 years",
+            ),
+        ],
+        "tm-classes": [
+            (
+                "45 classes: 1-34 goods, 35-45 services",
+                r"共45个类别：第1至34类为商品，第35至45类为服务",
+                r"45 classes, classes 1 to 34 for goods and 35 to 45 for services",
+            ),
+            ("each class a separate fee", r"每个类别单独缴费", r"each class is paid separately"),
+        ],
+        "tm-nonuse": [
+            (
+                "3 years' non-use, anyone may request (art. 49)",
+                r"连续3年不使用的，任何单位或个人都可以.*第四十九条",
+                r"not used for 3 consecutive years.*anyone may ask CNIPA to cancel it.*art\. 49",
+            ),
+        ],
+        "tm-refusal": [
+            (
+                "review within 15 days (art. 34)",
+                r"15日内，向国家知识产权局申请驳回复审（《商标法》第三十四条）",
+                r"within 15 days of receiving the refusal notice \(Trademark Law art\. 34\)",
+            ),
+            (
+                "partial refusal: accept the approved part",
+                r"部分驳回：可以接受被核准的部分",
+                r"Partial refusal: you can accept the approved part",
+            ),
+        ],
+        "tm-international": [
+            ("territorial", r"商标权有地域性", r"Trademark rights are territorial"),
+            (
+                "Madrid via CNIPA, 10 years",
+                r"通过国家知识产权局提交一份国际申请.*有效期为10年",
+                r"through CNIPA.*lasts 10 years",
+            ),
+        ],
+        "pt-types-terms": [
+            (
+                "invention 20 years",
+                r"发明专利：.*期限20年",
+                r"Invention patent \(发明\):.*term 20 years",
+            ),
+            (
+                "utility model 10 years",
+                r"实用新型专利：.*期限10年",
+                r"Utility model \(实用新型\):.*term 10 years",
+            ),
+            (
+                "design 15 years since 1 June 2021",
+                r"期限15年.*2021年6月1日",
+                r"term 15 years.*1 June 2021",
+            ),
+            (
+                "from the filing date (art. 42)",
+                r"均自申请日起计算（《专利法》第四十二条）",
+                r"counted from the filing date \(Patent Law art\. 42\)",
+            ),
+        ],
+        "pt-patentability": [
+            (
+                "novelty, inventiveness, applicability (art. 22)",
+                r"新颖性、创造性和实用性（《专利法》第二十二条）",
+                r"novel, inventive and practically applicable \(Patent Law art\. 22\)",
+            ),
+            (
+                "narrow 6-month grace period (art. 24)",
+                r"6个月宽限期（第二十四条）只适用于少数情形",
+                r"The 6-month grace period \(art\. 24\) covers only a few cases",
+            ),
+        ],
+        "pt-priority": [
+            (
+                "12 months for inventions and utility models",
+                r"发明、实用新型：12个月",
+                r"inventions and utility models: 12 months",
+            ),
+            ("6 months for designs (art. 29)", r"外观设计：6个月", r"designs: 6 months"),
+        ],
+        "pt-annual-fees": [
+            (
+                "6 months' late payment with a surcharge",
+                r"6个月内补缴，同时缴纳滞纳金",
+                r"within 6 months after the due date, together with a late surcharge",
+            ),
+        ],
+        "pt-pct": [
+            (
+                "Chinese national phase 30 (32) months",
+                r"自优先权日起30个月，缴纳宽限费后可延至32个月",
+                r"30 months from the priority date, extendable to 32 months",
+            ),
+        ],
+        "pt-service-invention": [
+            (
+                "contract may decide for inventions made with resources (art. 6(3))",
+                r"从其约定（《专利法》第六条第三款）",
+                r"the contract prevails \(Patent Law art\. 6 para\. 3\)",
+            ),
+            (
+                "reward 4,000 / 1,500 RMB within 3 months",
+                r"3个月内发给奖金，一项发明专利最低不少于4000元，一项实用新型或外观设计专利最低不少于1500元",
+                r"within 3 months of the publication of grant: at least 4,000 RMB per invention "
+                r"patent and at least 1,500 RMB per utility model or design patent",
+            ),
+            ("Implementing Rules arts. 93 and 94", r"第九十三条、第九十四条", r"arts\. 93 and 94"),
+        ],
+        "cr-automatic": [
+            (
+                "automatic on creation",
+                r"自作品创作完成之日起自动产生",
+                r"arises automatically on the day a work is created",
+            ),
+            ("registration voluntary", r"作品登记是自愿的", r"Registration is voluntary"),
+        ],
+        "cr-software": [
+            (
+                "filed with the CPCC",
+                r"中国版权保护中心",
+                r"Copyright Protection Center of China \(中国版权保护中心\)",
+            ),
+            ("voluntary", r"登记是自愿的", r"registration \(软著\) is voluntary"),
+        ],
+        "inf-online": [
+            (
+                "E-Commerce Law arts. 42-43",
+                r"《电子商务法》第四十二条、第四十三条",
+                r"E-Commerce Law arts\. 42 and 43",
+            ),
+            (
+                "restored unless complaint or suit within 15 days",
+                r"15日内，平台没有收到您已经投诉或起诉的通知的，应当终止所采取的措施",
+                r"within 15 days after the declaration reaches you, the platform has not been "
+                r"told that you have filed a complaint or a lawsuit, it must end the measures",
+            ),
+        ],
+        "inf-accused": [
+            ("don't ignore it", r"不要置之不理", r"Do not ignore it"),
+            ("don't admit anything", r"不要急于承认", r"Do not admit anything yet"),
+            (
+                "an expert should review",
+                r"请协会专家审阅函件",
+                r"have the association's expert review the letter",
+            ),
+        ],
+        "inf-limitation": [
+            (
+                "3 years (Civil Code art. 188)",
+                r"诉讼时效期间为3年.*《民法典》第一百八十八条|《民法典》第一百八十八条.*诉讼时效期间为3年",
+                r"Civil Code art\. 188: the limitation period .* is 3 years",
+            ),
+            (
+                "Patent Law art. 74",
+                r"《专利法》第七十四条：侵犯专利权的诉讼时效为3年",
+                r"Patent Law art\. 74: the limitation period for patent infringement is 3 years",
+            ),
+        ],
+    }
+)
 
 # Wording the legal review ruled out, in every answer of the given language.
 FORBIDDEN: list[tuple[Lang, str, str]] = [
