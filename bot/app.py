@@ -11,14 +11,16 @@ from telegram.request import BaseRequest
 from bot.context import BotData, Context, IpdeskApp, Services
 from bot.followup_config import build_calendar, build_policy, build_retry, poll_interval
 from bot.i18n import load_catalog
-from bot.knowledge import build_engine
+from bot.knowledge import live_knowledge
 from bot.scheduler import ReminderPump, install
 from bot.services.companies import CompanyService
 from bot.services.dossier import DossierService
 from bot.services.experts import ExpertService
+from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
+from bot.services.phrasings import PhrasingService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
 from bot.services.reminders import ReminderStore
@@ -44,9 +46,10 @@ def build_services(settings: Settings) -> Services:
     catalog = load_catalog()
     calendar = build_calendar(settings)
     stats = StatsService(sessions, calendar, catalog=catalog)
+    phrasings = PhrasingService(sessions)
     return Services(
         settings=settings,
-        engine=build_engine(settings),
+        knowledge=live_knowledge(settings, phrasings),
         db=db,
         sessions=sessions,
         catalog=catalog,
@@ -61,12 +64,15 @@ def build_services(settings: Settings) -> Services:
         dossier=DossierService(sessions),
         followups=FollowupService(sessions, calendar, build_policy(settings), stats=stats),
         stats=stats,
+        phrasings=phrasings,
+        gaps=GapService(sessions),
     )
 
 
 async def _post_init(app: IpdeskApp) -> None:
     services = app.bot_data.services
     await upgrade(services.db)
+    await services.knowledge.refresh()  # staff-added phrasings (bot/services/phrasings.py)
     promoted = await services.roles.ensure_admins(services.settings.admin_user_ids)
     if promoted:
         log.info("admins from ADMIN_USER_IDS: %s", ", ".join(map(str, promoted)))

@@ -8,12 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.i18n import Catalog
+from bot.knowledge import LiveKnowledge
 from bot.services.companies import CompanyService
 from bot.services.dossier import DossierService
 from bot.services.experts import ExpertService
+from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
+from bot.services.phrasings import PhrasingService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
 from bot.services.roles import RoleService
@@ -27,7 +30,7 @@ from faq.engine import TriageEngine
 @dataclass(slots=True)
 class Services:
     settings: Settings
-    engine: TriageEngine
+    knowledge: LiveKnowledge
     db: AsyncEngine
     sessions: SessionFactory
     catalog: Catalog
@@ -42,6 +45,13 @@ class Services:
     dossier: DossierService
     followups: FollowupService
     stats: StatsService
+    phrasings: PhrasingService
+    gaps: GapService
+
+    @property
+    def engine(self) -> TriageEngine:
+        """The current triage engine (faq/data/ plus stored phrasings; see LiveKnowledge)."""
+        return self.knowledge.engine
 
 
 class BotData:

@@ -1,14 +1,25 @@
-"""Build the triage engine from settings: thresholds and the office details in answers."""
+"""Build the triage engine from settings (thresholds, the office details in answers) and keep
+it in step with the phrasings staff add from Telegram."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from faq.engine import Thresholds, TriageEngine
+from faq.extra import with_extra_phrasings
 from faq.loader import load_knowledge_base
-from faq.models import Lang
+from faq.models import KnowledgeBase, Lang
+
+if TYPE_CHECKING:  # `ipdesk ask` imports this module and must not pay for the database layer
+    from bot.services.phrasings import PhrasingService
+
+log = logging.getLogger(__name__)
 
 
 def placeholders(settings: Settings) -> dict[Lang, dict[str, str]]:
@@ -48,3 +59,63 @@ def thresholds(settings: Settings) -> Thresholds:
 def build_engine(settings: Settings, directory: Path | None = None) -> TriageEngine:
     kb = load_knowledge_base(directory)
     return TriageEngine(kb, thresholds(settings), placeholders(settings))
+
+
+class LiveKnowledge:
+    """This process's triage engine: faq/data/ plus the phrasings staff stored in the database.
+
+    ``refresh`` (called before each triage) reads the phrasings' version — one primary-key
+    read — and rebuilds the engine, off the event loop, only when another change was made,
+    by this process or any other. Triage in flight keeps the engine it started with.
+    """
+
+    def __init__(
+        self,
+        base: KnowledgeBase,
+        make_engine: Callable[[KnowledgeBase], TriageEngine],
+        store: PhrasingService,
+    ) -> None:
+        self._base = base
+        self._make = make_engine
+        self._store = store
+        self._engine = make_engine(base)
+        self._version: int | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def engine(self) -> TriageEngine:
+        return self._engine
+
+    @property
+    def base(self) -> KnowledgeBase:
+        """The knowledge base of the YAML files alone."""
+        return self._base
+
+    @property
+    def version(self) -> int | None:
+        """The phrasings' version the engine was built from (None before the first refresh)."""
+        return self._version
+
+    async def refresh(self) -> bool:
+        """Rebuild if the stored phrasings changed since the last build; True if rebuilt."""
+        if await self._store.version() == self._version:
+            return False
+        async with self._lock:
+            snapshot = await self._store.snapshot()
+            if snapshot.version == self._version:
+                return False  # another task rebuilt it while this one waited
+            kb = with_extra_phrasings(self._base, snapshot.phrasings)
+            if kb is not self._engine.kb:
+                self._engine = await asyncio.to_thread(self._make, kb)
+            self._version = snapshot.version
+            log.info(
+                "knowledge base v%d: %d stored phrasing(s)",
+                snapshot.version,
+                len(snapshot.phrasings),
+            )
+            return True
+
+
+def live_knowledge(settings: Settings, store: PhrasingService) -> LiveKnowledge:
+    limits, values = thresholds(settings), placeholders(settings)
+    return LiveKnowledge(load_knowledge_base(), lambda kb: TriageEngine(kb, limits, values), store)

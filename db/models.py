@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.engine import Dialect
@@ -183,6 +184,8 @@ class Question(Base):
     action: Mapped[str] = mapped_column(String(10))
     faq_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(default=0.0)
+    # The engine answered but marked the question as possibly needing an expert.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(
         server_default=func.now(), default=utcnow, index=True
     )
@@ -358,3 +361,59 @@ class Block(Base):
     notified_at: Mapped[datetime | None]
     dropped: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class FaqPhrasing(Base):
+    """A member's wording that staff added to an FAQ entry from Telegram.
+
+    The bot merges these into the knowledge base of faq/data/ (see bot/services/phrasings.py);
+    ``ipdesk faq export`` writes them into the YAML files for review.
+    """
+
+    __tablename__ = "faq_phrasings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    faq_id: Mapped[str] = mapped_column(String(64), index=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(CleanString(300))
+    # normalised text: one wording belongs to one entry
+    text_key: Mapped[str] = mapped_column(String(300), unique=True)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class FaqState(Base):
+    """One row (id 1): the version of the stored phrasings, bumped by every change, so that
+    each bot process sees cheaply whether its engine is out of date."""
+
+    __tablename__ = "faq_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    phrasings_version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class GapStatus(enum.StrEnum):
+    PHRASING = "phrasing"  # added as a phrasing of an entry
+    NEW_ENTRY = "new_entry"  # the knowledge base needs a new entry for it
+    DISMISSED = "dismissed"  # not a gap (spam, off topic)
+
+
+class FaqGapReview(Base):
+    """What staff decided about a question the FAQ could not serve (one row per question)."""
+
+    __tablename__ = "faq_gap_reviews"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    status: Mapped[GapStatus] = mapped_column(_enum(GapStatus, "gap_status"))
+    faq_id: Mapped[str | None] = mapped_column(String(64))
+    phrasing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faq_phrasings.id", ondelete="SET NULL"), index=True
+    )
+    reviewed_by: Mapped[int] = mapped_column(BigInteger)
+    reviewed_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)

@@ -23,7 +23,7 @@ from telegram.ext import (
 
 from bot.context import Context, IpdeskApp
 from bot.services.errors import StaleAction
-from handlers import admin, errors, followups, guards, member, profile, relay, staff
+from handlers import admin, errors, followups, gaps, guards, member, profile, relay, staff
 from handlers.callbacks import decode
 from handlers.common import Press, profile_of
 
@@ -63,6 +63,7 @@ def register(app: IpdeskApp) -> None:
     kinds = "|".join(sorted(map(re.escape, TICKET_CALLBACKS)))
     app.add_handler(CallbackQueryHandler(on_ticket_callback, pattern=rf"^(?:{kinds})(?::|$)"))
     app.add_handler(CallbackQueryHandler(followups.on_callback, pattern=followups.PATTERN))
+    app.add_handler(CallbackQueryHandler(gaps.on_callback, pattern=gaps.PATTERN))
     app.add_handler(CallbackQueryHandler(member.on_callback))
     app.add_handler(ChatMemberHandler(staff.on_bot_status, ChatMemberHandler.MY_CHAT_MEMBER))
 
@@ -73,6 +74,8 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(CommandHandler("cancel", relay.cancel_command, filters=team_chats))
     app.add_handler(CommandHandler("mytickets", relay.my_tickets_command, filters=PRIVATE))
     app.add_handler(CommandHandler("skip", followups.skip_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("gaps", gaps.gaps_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("phrasings", gaps.phrasings_command, filters=PRIVATE))
     app.add_handler(CommandHandler("ticket", relay.ticket_command, filters=team_chats))
     app.add_handler(CommandHandler("reply", relay.reply_command, filters=team_chats))
     for name, callback in (

@@ -114,6 +114,7 @@ async def answer_question(
     catalog = services.catalog
     if profile is None:
         profile = await profile_of(update, context)
+    await services.knowledge.refresh()  # phrasings added meanwhile, by any process
     decision = services.engine.triage(text, lang_hint=profile.lang)
     logged = await services.questions.record(profile.id, chat.id, message.message_id, decision)
     if "empty" in decision.reasons:  # emoji or punctuation only: nothing to match

@@ -18,9 +18,11 @@ Definitions (a period is the half-open UTC interval [start, end)):
   as median and 90th percentile (linear interpolation between closest ranks).
 * **satisfaction** — average of the 1–5 ratings given in the period (``checkin`` audit events
   joined to the ticket's rating) and their count.
-* **FAQ gaps** — questions the FAQ could not serve: a fallback whose category is within the
-  association's remit, or an FAQ answer after which the member asked for an expert; grouped by
-  similarity of their normalised text (rapidfuzz), largest group first, with an example.
+* **FAQ gaps** — questions the FAQ could not serve (defined once, in
+  bot/services/faq_gaps.py: a fallback or tentative answer, a flagged answer, or an answer
+  after which the member asked for an expert), except those staff dismissed or added as a
+  phrasing; grouped by similarity of their normalised text (rapidfuzz), largest group first,
+  with an example; a group staff marked as needing a new entry says so.
 
 Dates shown to people are local (the calendar's zone); everything stored and compared is UTC.
 """
@@ -32,29 +34,35 @@ import io
 import math
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Catalog, load_catalog
 from bot.services.calendar import WorkCalendar
 from bot.services.errors import DomainError
-from db.models import Expert, FaqView, Question, Ticket, TicketEvent
+from bot.services.faq_gaps import (
+    GAP_LIMIT,
+    GAP_SIMILARITY,
+    NO_CATEGORY,
+    FaqGap,
+    GapQuestion,
+    cluster_gaps,
+    gap_questions,
+)
+from db.models import Expert, FaqView, GapStatus, Question, Ticket, TicketEvent
 from db.session import SessionFactory
 from faq.models import CATEGORIES, Lang
-from faq.normalize import normalize
 
-GAP_SIMILARITY = 72.0  # rapidfuzz score (0-100) above which two questions are "the same"
-GAP_LIMIT = 10
-NO_CATEGORY = "none"
-REMIT = frozenset(CATEGORIES)
+__all__ = ["FaqGap", "GapQuestion", "cluster_gaps"]  # re-exported: the report's gap types
+
+REVIEWED = frozenset({GapStatus.PHRASING.value, GapStatus.DISMISSED.value})
 
 
 class PeriodError(DomainError):
@@ -191,15 +199,6 @@ class GroupStats:
 
 
 @dataclass(frozen=True, slots=True)
-class FaqGap:
-    count: int
-    example: str  # the most frequent original wording in the group
-    category: str
-    lang: str
-    variants: tuple[str, ...] = ()  # up to three other wordings
-
-
-@dataclass(frozen=True, slots=True)
 class ServiceStats:
     period: Period
     zone: str
@@ -235,70 +234,6 @@ class WeekPoint:
     resolution_median: float | None
     rating_avg: float | None
     rating_count: int
-
-
-# -- FAQ gaps -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GapQuestion:
-    text: str
-    category: str
-    lang: str
-
-
-def _similarity(a: str, b: str, **_: Any) -> float:
-    """Characters for Chinese (no word breaks), sorted words for Latin text."""
-    return max(
-        fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")),
-        fuzz.token_sort_ratio(a, b),
-    )
-
-
-def cluster_gaps(
-    items: Sequence[GapQuestion], cutoff: float = GAP_SIMILARITY, limit: int = GAP_LIMIT
-) -> list[FaqGap]:
-    """Group similar questions (leader clustering over normalised text), biggest first.
-
-    Exact duplicates after normalisation are merged first, then each distinct wording (most
-    frequent first) joins the first group whose leader scores at least `cutoff`, or leads a
-    new group. Deterministic for a given input.
-    """
-    by_norm: dict[str, list[GapQuestion]] = defaultdict(list)
-    for item in items:
-        norm = normalize(item.text)
-        if norm:
-            by_norm[norm].append(item)
-    ordered = sorted(by_norm, key=lambda n: (-len(by_norm[n]), n))
-    leaders: list[str] = []
-    members: dict[str, list[str]] = {}
-    for norm in ordered:
-        found = process.extractOne(
-            norm, leaders, scorer=_similarity, processor=None, score_cutoff=cutoff
-        )
-        if found is None:
-            leaders.append(norm)
-            members[norm] = [norm]
-        else:
-            members[found[0]].append(norm)
-    gaps = []
-    for leader in leaders:
-        originals = [q for norm in members[leader] for q in by_norm[norm]]
-        wordings = Counter(q.text.strip() for q in originals)
-        ranked = [w for w, _ in sorted(wordings.items(), key=lambda kv: (-kv[1], kv[0]))]
-        categories = Counter(q.category for q in originals)
-        langs = Counter(q.lang for q in originals)
-        gaps.append(
-            FaqGap(
-                count=len(originals),
-                example=ranked[0],
-                category=categories.most_common(1)[0][0],
-                lang=langs.most_common(1)[0][0],
-                variants=tuple(ranked[1:4]),
-            )
-        )
-    gaps.sort(key=lambda g: (-g.count, g.example))
-    return gaps[:limit]
 
 
 # -- computation --------------------------------------------------------------------------
@@ -373,8 +308,7 @@ class StatsService:
         for qid, fb in fb_rows.all():
             if qid is not None and fb is not None:
                 feedback[qid].add(fb)
-        gap_items: list[GapQuestion] = []
-        for qid, category, action, lang, text in q_rows:
+        for qid, category, action, _lang, _text in q_rows:
             cat = category or NO_CATEGORY
             marks = feedback.get(qid, set())
             is_solved = "solved" in marks and "expert" not in marks
@@ -385,11 +319,6 @@ class StatsService:
                 acc.solved += is_solved
             asked_expert += wants_expert
             fallback += action == "fallback"
-            gap = (action == "fallback" and category in REMIT) or (
-                action == "answer" and "expert" in marks
-            )
-            if gap:
-                gap_items.append(GapQuestion(text, cat, lang))
 
         # Tickets: opened, first replies, resolutions in the period.
         t_cols = (
@@ -461,11 +390,14 @@ class StatsService:
                 experts.items(), key=lambda kv: (kv[0] is None, names.get(kv[0], ("",))[0])
             )
         )
-        gaps = (
-            tuple(cluster_gaps(gap_items, self._gap_similarity, self._gap_limit))
-            if with_gaps
-            else ()
-        )
+        gaps: tuple[FaqGap, ...] = ()
+        if with_gaps:
+            items = [
+                q
+                for q in await gap_questions(s, period.start, period.end)
+                if q.status not in REVIEWED
+            ]
+            gaps = tuple(cluster_gaps(items, self._gap_similarity, self._gap_limit))
         return ServiceStats(
             period=period,
             zone=str(cal.zone),
@@ -668,6 +600,7 @@ def render_text(
                 example=g.example,
                 category=r.category(g.category),
             )
+            + (r("gp_report_needs_entry") if g.needs_entry else "")
             for i, g in enumerate(gaps, 1)
         ]
     else:
