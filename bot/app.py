@@ -15,11 +15,13 @@ from bot.knowledge import live_knowledge
 from bot.scheduler import ReminderPump, install
 from bot.services.companies import CompanyService
 from bot.services.dossier import DossierService
+from bot.services.events import EventService, KindRouter
 from bot.services.experts import ExpertService
 from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
+from bot.services.outreach import OUTBOX_KIND, OutreachService
 from bot.services.phrasings import PhrasingService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
@@ -33,6 +35,7 @@ from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from handlers import register
 from handlers.board import ticket_changed
+from handlers.broadcast import start_lane
 from handlers.delivery import TelegramSender
 from handlers.menus import set_menus
 from handlers.relay import redeliver
@@ -66,6 +69,8 @@ def build_services(settings: Settings) -> Services:
         stats=stats,
         phrasings=phrasings,
         gaps=GapService(sessions),
+        outreach=OutreachService(sessions),
+        events=EventService(sessions, calendar),
     )
 
 
@@ -82,6 +87,7 @@ async def _post_init(app: IpdeskApp) -> None:
     if resent:
         log.info("delivered %d relayed message(s) stored before the last stop", resent)
     await _start_followups(app)
+    await start_lane(app)
     log.info("ipdesk ready: %d FAQ entries", len(services.engine.kb))
 
 
@@ -96,8 +102,9 @@ async def _start_followups(app: IpdeskApp) -> None:
         await ticket_changed(Context(app), ticket_id)
 
     pump = ReminderPump(
-        ReminderStore(services.sessions, build_retry(settings)),
-        followups,
+        # Announcements have their own paced lane (handlers.broadcast.start_lane).
+        ReminderStore(services.sessions, build_retry(settings), exclude_kinds=(OUTBOX_KIND,)),
+        KindRouter(followups, services.events),
         TelegramSender(app.bot, services.catalog),
         lease=timedelta(seconds=settings.reminder_lease_seconds),
         on_ticket_changed=refresh_card,
@@ -117,6 +124,7 @@ async def _start_followups(app: IpdeskApp) -> None:
 
 
 async def _post_shutdown(app: IpdeskApp) -> None:
+    await app.bot_data.services.outreach.stop_lane()
     await app.bot_data.services.db.dispose()
 
 

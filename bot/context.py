@@ -11,11 +11,13 @@ from bot.i18n import Catalog
 from bot.knowledge import LiveKnowledge
 from bot.services.companies import CompanyService
 from bot.services.dossier import DossierService
+from bot.services.events import EventService
 from bot.services.experts import ExpertService
 from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
+from bot.services.outreach import OutreachService
 from bot.services.phrasings import PhrasingService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
@@ -52,6 +54,8 @@ class Services:
     def engine(self) -> TriageEngine:
         """The current triage engine (faq/data/ plus stored phrasings; see LiveKnowledge)."""
         return self.knowledge.engine
+    outreach: OutreachService
+    events: EventService
 
 
 class BotData:

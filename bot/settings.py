@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # Telegram asks bots to stay near 30 messages/s overall; 0 lifts the limiter (429s are
     # still retried). Updates of different chats are handled this many at a time.
     telegram_max_rate: float = Field(default=30, ge=0)
+    # Announcements (issue 11) are sent at most this fast, below TELEGRAM_MAX_RATE so that
+    # replies to members always find room; 0 lifts this cap (TELEGRAM_MAX_RATE still applies).
+    broadcast_max_rate: float = Field(default=20, ge=0)
     concurrent_updates: int = Field(default=16, ge=1, le=256)
     flood_max_messages: int = Field(default=8, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)

@@ -95,6 +95,7 @@ class Role(enum.StrEnum):
     EXPERT = "expert"
     STAFF = "staff"
     ADMIN = "admin"
+    EDITOR = "editor"  # composes announcements (issue 11); handles no tickets
 
 
 class TicketStatus(enum.StrEnum):
@@ -140,6 +141,11 @@ class Company(Base):
     member_no: Mapped[str | None] = mapped_column(String(50), unique=True)
     is_member: Mapped[bool] = mapped_column(Boolean, default=False)
     credit_code: Mapped[str | None] = mapped_column(String(32))
+    # Optional attributes from the member list, for announcement audiences. Matching keys:
+    # lower-case; ``export_markets`` is ";us;eu;" (each market between semicolons).
+    industry: Mapped[str | None] = mapped_column(CleanString(100))
+    export_markets: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(CleanString(50))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
 
 
@@ -417,3 +423,96 @@ class FaqGapReview(Base):
     )
     reviewed_by: Mapped[int] = mapped_column(BigInteger)
     reviewed_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+# -- outreach (issue 11): subscriptions, announcements, events ------------------------------
+
+
+class Subscription(Base):
+    """A member's explicit choice for one topic; without a row the topic's default applies."""
+
+    __tablename__ = "subscriptions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(20), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), default=utcnow, onupdate=utcnow
+    )
+
+
+class Event(Base):
+    """A forum session or training course members can sign up for."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(CleanString(200))
+    starts_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(CleanString(300))
+    link: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    cancelled_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class Announcement(Base):
+    """What staff tell members; each recipient is one outbox row (reminders, kind
+    'announcement', key 'ann:<id>:<user id>')."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # news | event | alert
+    topic: Mapped[str | None] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")  # normal | high
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    compose_step: Mapped[str | None] = mapped_column(String(20))
+    text_zh: Mapped[str | None] = mapped_column(CleanText)
+    text_en: Mapped[str | None] = mapped_column(CleanText)
+    media_kind: Mapped[str | None] = mapped_column(String(10))  # photo | document
+    media_file_id: Mapped[str | None] = mapped_column(String(255))
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    scheduled_at: Mapped[datetime | None]
+    planned_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class Registration(Base):
+    """A member's sign-up for an event: registered, waiting (list) or cancelled."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("event_id", "user_id", name="uq_registrations_event_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # registered | waiting | cancelled
+    company: Mapped[str | None] = mapped_column(CleanString(200))
+    contact_name: Mapped[str | None] = mapped_column(CleanString(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id"))
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)  # order of the waiting list
+    checked_in_at: Mapped[datetime | None]
+    feedback: Mapped[int | None] = mapped_column(Integer)
+    feedback_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), default=utcnow, onupdate=utcnow
+    )
+
+
+class AlertTicket(Base):
+    """A ticket a member opened from an alert's "talk to an expert" button."""
+
+    __tablename__ = "alert_tickets"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)

@@ -23,7 +23,18 @@ from telegram.ext import (
 
 from bot.context import Context, IpdeskApp
 from bot.services.errors import StaleAction
-from handlers import admin, errors, followups, gaps, guards, member, profile, relay, staff
+from handlers import (
+    admin,
+    errors,
+    followups,
+    gaps,
+    guards,
+    member,
+    outreach,
+    profile,
+    relay,
+    staff,
+)
 from handlers.callbacks import decode
 from handlers.common import Press, profile_of
 
@@ -59,6 +70,8 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(TypeHandler(Update, guards.ignore_foreign_groups), group=-3)
     app.add_handler(TypeHandler(Update, guards.team_only_in_staff_group), group=-2)
     app.add_handler(TypeHandler(Update, guards.limit_flood), group=-1)
+
+    outreach.register(app)
 
     kinds = "|".join(sorted(map(re.escape, TICKET_CALLBACKS)))
     app.add_handler(CallbackQueryHandler(on_ticket_callback, pattern=rf"^(?:{kinds})(?::|$)"))

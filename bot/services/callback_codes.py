@@ -40,3 +40,19 @@ class Cb(enum.StrEnum):
     RATE = "rate"  # arg TICKET.N: solved, rating N (1-5)
     NOT_SOLVED = "unsolved"  # arg TICKET: not solved → reopen to the same expert
     REOPEN = "reopen"  # arg TICKET: the member reopens an auto-closed ticket
+    # Outreach: subscriptions and composing (handlers.outreach, handlers.broadcast)
+    SUBSCRIPTION = "osub"  # arg TOPIC INDEX: switch a topic on or off
+    DRAFT_KIND = "oak"  # arg news|event|alert: start a draft
+    DRAFT_SKIP = "oan"  # arg zh|en|media: skip that step
+    DRAFT_TOPIC = "oat"  # arg TOPIC INDEX
+    DRAFT_PRIORITY = "oap"  # arg normal|high
+    DRAFT_AUDIENCE = "oau"  # arg all|zh|en|filter
+    DRAFT_CONFIRM = "oac"  # arg now|later|cancel
+    STOP_ANNOUNCEMENT = "oax"  # arg ANNOUNCEMENT
+    PREVIEW = "oprev"  # the buttons of a preview: do nothing
+    # Events and alerts (handlers.events)
+    SIGN_UP = "evs"  # arg EVENT.ANNOUNCEMENT
+    CANCEL_SIGNUP = "evx"  # arg EVENT
+    EVENT_FEEDBACK = "evf"  # arg EVENT.N (1-5)
+    CHECK_IN = "evc"  # arg REGISTRATION.EVENT (staff)
+    ALERT_EXPERT = "alx"  # arg ANNOUNCEMENT: talk to an expert about this alert

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.audience import markets_field
 from bot.services.errors import DomainError, NotFound
 from db.models import Company, Ticket, User
 from db.session import SessionFactory
@@ -170,6 +171,10 @@ class MemberRow:
     name: str
     member_no: str | None
     credit_code: str | None
+    # Optional attributes for announcement audiences (empty: leave what is stored).
+    industry: str | None = None
+    export_markets: str | None = None  # stored form ";us;eu;"
+    city: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +204,8 @@ def parse_member_csv(data: bytes | str) -> tuple[list[MemberRow], list[RowProble
 
     The header (line 1) must name ``name`` and ``member_no`` (``credit_code`` optional; other
     columns are ignored; Chinese headers 企业名称/会员编号/统一社会信用代码 are accepted).
+    Optional audience attributes: ``industry`` (行业), ``export_markets`` (出口市场; several
+    separated by commas, e.g. "US, EU") and ``city`` (城市).
     A row is bad when the name is empty, too long or normalises to nothing; when the credit
     code is malformed; or when its member number or name repeats an earlier row.
     Raises MemberListError when the header is unusable.
@@ -217,6 +224,13 @@ def parse_member_csv(data: bytes | str) -> tuple[list[MemberRow], list[RowProble
         "会员编号": "member_no",
         "credit_code": "credit_code",
         "统一社会信用代码": "credit_code",
+        "industry": "industry",
+        "行业": "industry",
+        "export_markets": "export_markets",
+        "markets": "export_markets",
+        "出口市场": "export_markets",
+        "city": "city",
+        "城市": "city",
     }
     try:
         header = next(reader)
@@ -290,7 +304,13 @@ def parse_member_csv(data: bytes | str) -> tuple[list[MemberRow], list[RowProble
         if member_no is not None:
             seen_no[member_no] = line
         seen_key[key] = line
-        rows.append(MemberRow(line, name, member_no, credit))
+        industry = cell(values, "industry")[:100] or None
+        city = cell(values, "city")[:50] or None
+        markets = markets_field(cell(values, "export_markets"))
+        if markets is not None and len(markets) > 200:
+            problems.append(RowProblem(line, "the export markets are longer than 200 characters"))
+            continue
+        rows.append(MemberRow(line, name, member_no, credit, industry, markets, city))
     return rows, problems
 
 
@@ -444,6 +464,9 @@ class CompanyService:
                         member_no=row.member_no,
                         is_member=True,
                         credit_code=row.credit_code,
+                        industry=row.industry,
+                        export_markets=row.export_markets,
+                        city=row.city,
                     )
                     s.add(company)
                     await s.flush()
@@ -459,6 +482,9 @@ class CompanyService:
                     "member_no": row.member_no or target.member_no,
                     "is_member": True,
                     "credit_code": row.credit_code or target.credit_code,
+                    "industry": row.industry or target.industry,
+                    "export_markets": row.export_markets or target.export_markets,
+                    "city": row.city or target.city,
                 }
                 changed = [k for k, v in values.items() if getattr(target, k) != v]
                 if target.name_key != key:

@@ -211,9 +211,29 @@ def _claimed(row: Any) -> ClaimedReminder:
 class ReminderStore:
     """Transactions over reminder rows for the scheduler's workers (one per call)."""
 
-    def __init__(self, sessions: SessionFactory, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        retry: RetryPolicy | None = None,
+        *,
+        only_kinds: Collection[str] | None = None,
+        exclude_kinds: Collection[str] = (),
+    ) -> None:
+        """``only_kinds`` / ``exclude_kinds`` make a lane: a store that claims (and reports
+        as due) only some kinds, so a paced worker for broadcasts and the follow-up pump
+        share one table without either waiting behind the other's rows."""
         self._sessions = sessions
         self.retry = retry or RetryPolicy()
+        self._only = list(only_kinds) if only_kinds is not None else None
+        self._exclude = list(exclude_kinds)
+
+    def _lane(self, kind: Any) -> list[Any]:
+        conditions: list[Any] = []
+        if self._only is not None:
+            conditions.append(kind.in_(self._only))
+        if self._exclude:
+            conditions.append(kind.not_in(self._exclude))
+        return conditions
 
     async def schedule(self, spec: ReminderSpec) -> bool:
         async with self._sessions() as s, s.begin():
@@ -233,6 +253,7 @@ class ReminderStore:
             due = (
                 select(pick.id)
                 .where(pick.status == ReminderStatus.PENDING, pick.due_at <= now)
+                .where(*self._lane(pick.kind))
                 .order_by(pick.due_at, pick.id)
                 .limit(limit)
             )
@@ -424,7 +445,9 @@ class ReminderStore:
     async def next_due_at(self) -> datetime | None:
         async with self._sessions() as s:
             value = await s.scalar(
-                select(func.min(Reminder.due_at)).where(Reminder.status == ReminderStatus.PENDING)
+                select(func.min(Reminder.due_at)).where(
+                    Reminder.status == ReminderStatus.PENDING, *self._lane(Reminder.kind)
+                )
             )
         if value is None:
             return None
@@ -444,6 +467,7 @@ class ReminderStore:
                     Reminder.status == ReminderStatus.PENDING,
                     Reminder.due_at >= _aware(start),
                     Reminder.due_at < _aware(end),
+                    *self._lane(Reminder.kind),
                 )
                 .order_by(Reminder.due_at)
                 .limit(limit)

@@ -25,7 +25,7 @@ from bot.services.errors import DomainError, NotAllowed
 from db.models import Expert, Role, User
 from db.session import SessionFactory
 
-_RANK = {Role.MEMBER: 0, Role.EXPERT: 1, Role.STAFF: 2, Role.ADMIN: 3}
+_RANK = {Role.MEMBER: 0, Role.EDITOR: 1, Role.EXPERT: 1, Role.STAFF: 2, Role.ADMIN: 3}
 
 
 def is_admin(role: Role) -> bool:

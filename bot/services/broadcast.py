@@ -1,0 +1,280 @@
+"""Sending announcements: a thin, paced lane over the bot's one outbox (the reminder pump).
+
+* The rows are ordinary outbox rows (``reminders``, kind ``announcement``). A second
+  :class:`~bot.scheduler.ReminderPump` claims only that kind (a lane of
+  :class:`~bot.services.reminders.ReminderStore`); the follow-up pump excludes it. Claiming,
+  leases, retries with back-off, fenced completion, "blocked" marking and the restart
+  behaviour are therefore exactly the outbox's.
+* :class:`BroadcastPreparer` decides at send time: the announcement was cancelled → the row
+  is cancelled; the member switched the topic off → cancelled as ``opted_out``; blocked →
+  failed as ``blocked``; otherwise the message in the member's language (the other one, with a
+  note, when theirs is missing).
+* :class:`Pacer` holds the lane under ``BROADCAST_MAX_RATE`` messages a second. The bot's own
+  cap (``TELEGRAM_MAX_RATE``) is higher, so replies to members always find room: they never
+  wait behind a broadcast, which is only ever a few rows claimed at a time.
+* :class:`BroadcastWorker` runs the lane in the background: claim a small batch, send it at
+  the paced rate, report which announcements moved (for the sender's live progress), and
+  sleep until woken or the poll interval passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.i18n import Catalog
+from bot.services.audience import DEFAULT_ON
+from bot.services.callback_codes import Cb
+from bot.services.followups import Delivery, Skip
+from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, Draft, _draft
+from bot.services.reminders import ClaimedReminder
+from bot.services.timefmt import format_datetime
+from db.models import Announcement, Event, Subscription, User
+from db.session import SessionFactory
+from faq.models import Lang
+
+log = logging.getLogger(__name__)
+
+CB_SIGNUP = Cb.SIGN_UP
+CB_EXPERT = Cb.ALERT_EXPERT
+CAPTION_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    label: str
+    kind: str
+    arg: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One announcement as one member gets it: HTML text, optional media, buttons."""
+
+    text: str
+    media_kind: str | None = None
+    media_file_id: str | None = None
+    buttons: tuple[ButtonSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDelivery(Delivery):
+    """A Delivery for the announcement lane: what :class:`Rendered` says, to ``chat_id``."""
+
+    chat_id: int = 0
+    rendered: Rendered | None = None
+    announcement_id: int = 0
+
+
+def _lang(value: str | None) -> Lang:
+    return "en" if value == "en" else "zh"
+
+
+def render(catalog: Catalog, draft: Draft, event: Event | None, lang: Lang, zone: Any) -> Rendered:
+    """The message a member whose language is ``lang`` receives (also the preview)."""
+    body = draft.text(lang)
+    note = ""
+    if body is None:
+        other: Lang = "en" if lang == "zh" else "zh"
+        body = draft.text(other) or ""
+        note = catalog.t(lang, "ann_other_language_note")
+    if draft.kind == "alert":
+        header = catalog.t(lang, "ann_header_alert")
+        if draft.priority == "high":
+            header = catalog.t(lang, "ann_priority_high") + " " + header
+    else:
+        header = catalog.t(lang, f"ann_header_{draft.kind}")
+    parts = [header, body]
+    buttons: list[ButtonSpec] = []
+    if event is not None:
+        parts.append(event_block(catalog, event, lang, zone))
+        buttons.append(
+            ButtonSpec(catalog.t(lang, "ann_btn_signup"), CB_SIGNUP, f"{event.id}.{draft.id}")
+        )
+    if draft.kind == "alert":
+        buttons.append(ButtonSpec(catalog.t(lang, "ann_btn_expert"), CB_EXPERT, str(draft.id)))
+    if note:
+        parts.append(note)
+    parts.append(catalog.t(lang, "ann_footer"))
+    return Rendered(
+        "\n\n".join(p for p in parts if p),
+        draft.media_kind,
+        draft.media_file_id,
+        tuple(buttons),
+    )
+
+
+def event_block(catalog: Catalog, event: Event, lang: Lang, zone: Any) -> str:
+    lines = [
+        catalog.t(lang, "ev_block_title", title=event.title),
+        catalog.t(lang, "ev_block_when", when=format_datetime(event.starts_at, zone, lang)),
+    ]
+    if event.place:
+        lines.append(catalog.t(lang, "ev_block_place", place=event.place))
+    if event.link:
+        lines.append(catalog.t(lang, "ev_block_link", link=event.link))
+    if event.capacity:
+        lines.append(catalog.t(lang, "ev_block_capacity", capacity=event.capacity))
+    return "\n".join(lines)
+
+
+class BroadcastPreparer:
+    """The lane's preparer (see the module docstring); caches each announcement briefly."""
+
+    def __init__(
+        self, sessions: SessionFactory, catalog: Catalog, zone: Any, cache_seconds: float = 1.0
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._zone = zone
+        self._cache_seconds = cache_seconds
+        self._cache: dict[int, tuple[float, Draft, Event | None]] = {}
+        self.touched: set[int] = set()
+        """Announcements whose rows this preparer handled since the caller last cleared it."""
+
+    async def _announcement(self, announcement_id: int) -> tuple[Draft, Event | None] | None:
+        hit = self._cache.get(announcement_id)
+        if hit is not None and time.monotonic() - hit[0] < self._cache_seconds:
+            return hit[1], hit[2]
+        async with self._sessions() as s:
+            row = await s.get(Announcement, announcement_id)
+            if row is None:
+                return None
+            event = await s.get(Event, row.event_id) if row.event_id is not None else None
+            draft = _draft(row)
+        self._cache[announcement_id] = (time.monotonic(), draft, event)
+        return draft, event
+
+    async def prepare(self, reminder: ClaimedReminder, now: datetime) -> Delivery | Skip:
+        announcement_id = int(reminder.payload.get("a", 0))
+        self.touched.add(announcement_id)
+        found = await self._announcement(announcement_id)
+        user_id = reminder.recipient_id
+        if found is None or user_id is None:
+            return Skip("announcement no longer exists", failed=True)
+        draft, event = found
+        if draft.status == "cancelled":
+            return Skip(CANCELLED)
+        topic = draft.effective_topic or ""
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+            choice = await s.scalar(
+                select(Subscription.enabled).where(
+                    Subscription.user_id == user_id, Subscription.topic == topic
+                )
+            )
+        if user is None:
+            return Skip("user no longer exists", failed=True)
+        if user.blocked_bot_at is not None:
+            return Skip(BLOCKED, failed=True)
+        wanted = (topic in DEFAULT_ON) if choice is None else bool(choice)
+        if not wanted:
+            return Skip(OPTED_OUT)
+        from bot.services.members import preferred_lang
+
+        rendered = render(self._catalog, draft, event, preferred_lang(user), self._zone)
+        return BroadcastDelivery(
+            reminder=reminder,
+            messages=(),
+            chat_id=user_id,
+            rendered=rendered,
+            announcement_id=announcement_id,
+        )
+
+
+class Pacer:
+    """At most ``rate`` acquisitions a second, evenly spaced (0: no limit)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        async with self._lock:
+            now = self._clock()
+            wait = self._next - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+                now = self._next
+            self._next = max(now, self._next) + 1.0 / self.rate
+
+
+RunOnce = Callable[[], Awaitable[int]]
+Moved = Callable[[set[int]], Awaitable[None]]
+
+
+class BroadcastWorker:
+    """Runs the announcement lane until stopped (one per process)."""
+
+    def __init__(
+        self,
+        run_once: RunOnce,
+        preparer: BroadcastPreparer,
+        on_moved: Moved,
+        *,
+        idle_seconds: float = 5.0,
+    ) -> None:
+        self._run_once = run_once
+        self._preparer = preparer
+        self._on_moved = on_moved
+        self.idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="broadcast-worker")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def step(self) -> int:
+        """One batch; then tell the caller which announcements moved. Rows handled."""
+        try:
+            handled = await self._run_once()
+        finally:
+            touched, self._preparer.touched = self._preparer.touched, set()
+            if touched:
+                try:
+                    await self._on_moved(touched)
+                except Exception:
+                    log.exception("broadcast progress update failed")
+        return handled
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                handled = await self.step()
+            except Exception:
+                log.exception("broadcast batch failed; retrying after a pause")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

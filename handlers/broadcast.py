@@ -1,0 +1,224 @@
+"""The announcement lane's Telegram side: sending one announcement to one member (paced),
+editing the author's live progress message, and starting the lane's worker with the bot."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.context import IpdeskApp
+from bot.followup_config import build_retry
+from bot.i18n import Catalog
+from bot.scheduler import ReminderPump, SendResult
+from bot.services.broadcast import (
+    CAPTION_LIMIT,
+    BroadcastDelivery,
+    BroadcastPreparer,
+    BroadcastWorker,
+    Pacer,
+    Rendered,
+    utcnow,
+)
+from bot.services.callback_codes import Cb
+from bot.services.followups import Delivery
+from bot.services.outreach import OUTBOX_KIND, OutreachService, Progress
+from bot.services.reminders import PARTS_SENT, ReminderStore
+from bot.services.safehtml import visible_length
+from faq.models import Lang
+from handlers.callbacks import encode
+
+log = logging.getLogger(__name__)
+
+PREVIEW = Cb.PREVIEW
+CB_STOP = Cb.STOP_ANNOUNCEMENT
+PROGRESS_EVERY = 2.0  # seconds between edits of one progress message
+BATCH = 20  # rows claimed at a time: about a second of sending at the default cap
+
+
+def progress_text(catalog: Catalog, lang: Lang, p: Progress) -> str:
+    return catalog.t(
+        lang,
+        "ann_progress",
+        id=p.announcement_id,
+        status=catalog.t(lang, f"ann_status_{p.status}"),
+        sent=p.sent,
+        failed=p.failed,
+        blocked=p.blocked,
+        opted_out=p.opted_out,
+        cancelled=p.cancelled,
+        waiting=p.waiting,
+        total=p.recipients,
+    )
+
+
+def stop_markup(catalog: Catalog, lang: Lang, announcement_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    catalog.t(lang, "ann_btn_stop"),
+                    callback_data=encode(CB_STOP, str(announcement_id)),
+                )
+            ]
+        ]
+    )
+
+
+def _markup(rendered: Rendered, inert: bool) -> InlineKeyboardMarkup | None:
+    """The member's buttons; ``inert`` (previews) gives them a code no handler acts on."""
+    if not rendered.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    b.label, callback_data=encode(PREVIEW) if inert else encode(b.kind, b.arg)
+                )
+            ]
+            for b in rendered.buttons
+        ]
+    )
+
+
+async def send_rendered(
+    bot: Bot, chat_id: int, rendered: Rendered, *, inert: bool = False, skip: int = 0
+) -> int:
+    """Send an announcement: the media (with the text as its caption when it fits), then the
+    text. ``skip``: parts an earlier attempt already sent. Returns the parts in all."""
+    markup = _markup(rendered, inert)
+    parts = 0
+    caption_fits = visible_length(rendered.text) <= CAPTION_LIMIT
+    if rendered.media_kind is not None and rendered.media_file_id is not None:
+        if skip <= parts:
+            caption = rendered.text if caption_fits else None
+            if rendered.media_kind == "photo":
+                await bot.send_photo(
+                    chat_id,
+                    rendered.media_file_id,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if caption is not None else None,
+                )
+            else:
+                await bot.send_document(
+                    chat_id,
+                    rendered.media_file_id,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if caption is not None else None,
+                )
+        parts += 1
+        if caption_fits:
+            return parts
+    if skip <= parts:
+        await bot.send_message(
+            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    return parts + 1
+
+
+class AnnouncementSender:
+    """The lane's sender: paced by ``pacer``; failures mapped like the follow-up sender's."""
+
+    def __init__(self, bot: Bot, pacer: Pacer) -> None:
+        self._bot = bot
+        self._pacer = pacer
+
+    async def __call__(self, delivery: Delivery) -> SendResult:
+        if not isinstance(delivery, BroadcastDelivery) or delivery.rendered is None:
+            return SendResult.permanent("not an announcement delivery")
+        done = int(delivery.reminder.payload.get(PARTS_SENT, 0))
+        await self._pacer.acquire()
+        try:
+            await send_rendered(self._bot, delivery.chat_id, delivery.rendered, skip=done)
+        except RetryAfter as exc:
+            after = exc.retry_after
+            seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            return SendResult.retry("429 flood control", seconds)
+        except Forbidden as exc:
+            return SendResult.permanent(f"blocked: {exc.message}", delivery.chat_id)
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                return SendResult.permanent(f"blocked: {exc.message}", delivery.chat_id)
+            return SendResult.permanent(f"bad request: {exc.message}")
+        except (TimedOut, NetworkError) as exc:
+            return SendResult.retry(f"network: {exc.message}")
+        return SendResult.sent()
+
+
+async def refresh_progress(
+    bot: Bot, catalog: Catalog, outreach: OutreachService, announcement_id: int, progress: Progress
+) -> None:
+    """Edit the author's progress message (in the author's language)."""
+    draft = await outreach.get(announcement_id)
+    if draft.progress_chat_id is None or draft.progress_message_id is None:
+        return
+    lang = await outreach.lang_of(draft.author_id)
+    done = progress.status in ("sent", "cancelled")
+    try:
+        await bot.edit_message_text(
+            progress_text(catalog, lang, progress),
+            chat_id=draft.progress_chat_id,
+            message_id=draft.progress_message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=None if done else stop_markup(catalog, lang, announcement_id),
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.warning("progress of announcement %s not edited: %s", announcement_id, exc.message)
+    except TelegramError as exc:
+        log.warning("progress of announcement %s not edited: %s", announcement_id, exc)
+
+
+class ProgressReporter:
+    """After each batch: finish announcements with nothing left, edit progress messages at
+    most every PROGRESS_EVERY seconds each (always on the last change)."""
+
+    def __init__(self, bot: Bot, catalog: Catalog, outreach: OutreachService) -> None:
+        self._bot = bot
+        self._catalog = catalog
+        self._outreach = outreach
+        self._last: dict[int, float] = {}
+
+    async def __call__(self, announcement_ids: set[int]) -> None:
+        await self._outreach.start_due(utcnow())
+        for announcement_id in sorted(announcement_ids):
+            progress = await self._outreach.finish_if_done(announcement_id, utcnow())
+            final = progress.status in ("sent", "cancelled") and progress.waiting == 0
+            now = time.monotonic()
+            if not final and now - self._last.get(announcement_id, 0.0) < PROGRESS_EVERY:
+                continue
+            self._last[announcement_id] = now
+            await refresh_progress(
+                self._bot, self._catalog, self._outreach, announcement_id, progress
+            )
+
+
+async def start_lane(app: IpdeskApp) -> BroadcastWorker:
+    """Build the announcement lane over the outbox and start its worker (post_init)."""
+    services = app.bot_data.services
+    settings = services.settings
+    preparer = BroadcastPreparer(services.sessions, services.catalog, settings.zone)
+    pump = ReminderPump(
+        ReminderStore(services.sessions, build_retry(settings), only_kinds=(OUTBOX_KIND,)),
+        preparer,
+        AnnouncementSender(app.bot, Pacer(settings.broadcast_max_rate)),
+        batch_size=BATCH,
+        lease=timedelta(seconds=settings.reminder_lease_seconds),
+        flush_interval=0,  # each send recorded at once: a crash repeats at most one message
+    )
+    worker = BroadcastWorker(
+        pump.run_once,
+        preparer,
+        ProgressReporter(app.bot, services.catalog, services.outreach),
+        idle_seconds=min(5.0, settings.reminder_poll_seconds),
+    )
+    services.outreach.attach_lane(worker.wake, worker.stop)
+    await services.outreach.load_composing()
+    worker.start()
+    return worker

@@ -1,0 +1,169 @@
+"""Sending announcements through the outbox lane: exactly once, decided at send time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.i18n import load_catalog
+from bot.scheduler import ReminderPump, SendResult
+from bot.services.broadcast import BroadcastDelivery, BroadcastPreparer, BroadcastWorker
+from bot.services.outreach import OUTBOX_KIND, OutreachService
+from bot.services.reminders import ReminderStore
+from db.models import Role, User
+from db.session import SessionFactory, make_engine, make_session_factory
+from tests.followups import Clock, PassThrough, Recorder
+from tests.outreach.conftest import ADMIN, NOW, populate
+
+ZONE = ZoneInfo("Asia/Shanghai")
+CATALOG = load_catalog()
+
+
+def lane(sessions: SessionFactory, sender: Recorder, worker: str, clock: Clock) -> ReminderPump:
+    return ReminderPump(
+        ReminderStore(sessions, only_kinds=(OUTBOX_KIND,)),
+        BroadcastPreparer(sessions, CATALOG, ZONE, cache_seconds=0),
+        sender,
+        worker_id=worker,
+        batch_size=7,
+        clock=clock,
+        flush_interval=0,
+    )
+
+
+async def _announce(service: OutreachService, **values: object) -> int:
+    await service.start(ADMIN, "alert")
+    await service.update_draft(ADMIN, step="review", **values)
+    return (await service.confirm(ADMIN, NOW, None, None, None)).id
+
+
+def texts(sender: Recorder) -> dict[int, str]:
+    out = {}
+    for d in sender.sent:
+        assert isinstance(d, BroadcastDelivery)
+        assert d.rendered is not None
+        out[d.chat_id] = d.rendered.text
+    return out
+
+
+async def test_each_member_gets_their_language_once(sessions: SessionFactory) -> None:
+    await populate(sessions)
+    service = OutreachService(sessions)
+    aid = await _announce(service, text_zh="中文<b>正文</b>", text_en="English <i>body</i>")
+    sender = Recorder()
+    pump = lane(sessions, sender, "w1", Clock(NOW))
+    assert await pump.drain() == 4
+    sent = texts(sender)
+    assert set(sent) == {101, 102, 103, 104}
+    assert "中文<b>正文</b>" in sent[101]
+    assert "English <i>body</i>" in sent[102]
+    assert "⚠️" in sent[103]
+    assert await pump.drain() == 0  # nothing twice
+    progress = await service.finish_if_done(aid, NOW)
+    assert (progress.status, progress.sent, progress.waiting) == ("sent", 4, 0)
+
+
+async def test_missing_language_falls_back_with_a_note(sessions: SessionFactory) -> None:
+    await populate(sessions)
+    service = OutreachService(sessions)
+    await _announce(service, text_zh="只有中文", priority="high")
+    sender = Recorder()
+    await lane(sessions, sender, "w1", Clock(NOW)).drain()
+    sent = texts(sender)
+    assert "只有中文" in sent[102]
+    assert CATALOG.t("en", "ann_other_language_note") in sent[102]
+    assert CATALOG.t("en", "ann_priority_high") in sent[102]
+    assert CATALOG.t("zh", "ann_other_language_note") not in sent[101]
+
+
+async def test_opt_out_block_and_cancel_are_checked_at_send_time(
+    sessions: SessionFactory,
+) -> None:
+    await populate(sessions)
+    service = OutreachService(sessions)
+    aid = await _announce(service, text_zh="预警")
+    await service.toggle(102, "alerts")  # opted out after planning
+    async with sessions() as s, s.begin():
+        await s.execute(update(User).where(User.id == 103).values(blocked_bot_at=NOW))
+    sender = Recorder(outcomes={f"ann:{aid}:104": [SendResult.permanent("blocked: x", 104)]})
+    await lane(sessions, sender, "w1", Clock(NOW)).drain()
+    assert set(texts(sender)) == {101}
+    progress = await service.progress(aid)
+    assert (progress.sent, progress.opted_out, progress.blocked) == (1, 1, 2)
+    async with sessions() as s:
+        user = await s.get(User, 104)
+    assert user is not None
+    assert user.blocked_bot_at is not None
+
+    second = await _announce(service, text_zh="再次")
+    await service.cancel(ADMIN, second)
+    sender = Recorder()
+    assert await lane(sessions, sender, "w1", Clock(NOW)).drain() == 0
+    assert sender.sent == []
+
+
+async def test_follow_up_lane_never_claims_announcements(sessions: SessionFactory) -> None:
+    await populate(sessions)
+    service = OutreachService(sessions)
+    await _announce(service, text_zh="预警")
+    followups = ReminderPump(
+        ReminderStore(sessions, exclude_kinds=(OUTBOX_KIND,)),
+        PassThrough(),
+        Recorder(),
+        worker_id="f",
+        clock=Clock(NOW),
+    )
+    assert await followups.drain() == 0
+    assert await followups.store.next_due_at() is None
+
+
+async def test_two_processes_send_each_of_300_exactly_once(
+    sessions: SessionFactory, engine: AsyncEngine, database_url: str
+) -> None:
+    await populate(sessions)
+    async with sessions() as s, s.begin():
+        s.add_all(
+            User(id=5000 + i, first_name="", role=Role.MEMBER, lang="zh") for i in range(296)
+        )
+    service = OutreachService(sessions)
+    aid = await _announce(service, text_zh="大规模")
+    other = make_engine(database_url)
+    try:
+        sender = Recorder()
+        clock = Clock(NOW)
+        pumps = [
+            lane(sessions, sender, "p1", clock),
+            lane(make_session_factory(other), sender, "p2", clock),
+        ]
+        await asyncio.gather(*(p.drain() for p in pumps))
+    finally:
+        await other.dispose()
+    counts = Counter(d.reminder.key for d in sender.sent)
+    assert len(counts) == 300
+    assert set(counts.values()) == {1}
+    assert all(p.counters.sent > 0 for p in pumps) or database_url.startswith("sqlite")
+    assert (await service.progress(aid)).sent == 300
+
+
+async def test_worker_reports_moved_announcements(sessions: SessionFactory) -> None:
+    await populate(sessions)
+    service = OutreachService(sessions)
+    aid = await _announce(service, text_zh="预警")
+    preparer = BroadcastPreparer(sessions, CATALOG, ZONE)
+    pump = ReminderPump(
+        ReminderStore(sessions, only_kinds=(OUTBOX_KIND,)), preparer, Recorder(), clock=Clock(NOW)
+    )
+    moved: list[set[int]] = []
+
+    async def on_moved(ids: set[int]) -> None:
+        moved.append(ids)
+
+    worker = BroadcastWorker(pump.run_once, preparer, on_moved)
+    assert await worker.step() == 4
+    assert moved == [{aid}]
+    assert await worker.step() == 0
+    assert moved == [{aid}]
