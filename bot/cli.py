@@ -118,6 +118,22 @@ def cmd_secret(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_faq_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the phrasings staff added from Telegram into the YAML files (see faq/README.md)."""
+    from bot.services.faq_export import ExportFailed, export_phrasings_cli
+
+    announce_database(settings)
+    directory = Path(args.dir) if args.dir else None
+    try:
+        report = export_phrasings_cli(settings.database_url, directory, args.remove)
+    except (ExportFailed, OSError) as exc:
+        print(f"ipdesk: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0
+
+
 def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.imports import ImportFailed, import_experts_file
 
@@ -208,6 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = faq_sub.add_parser("check", help="validate the knowledge base files")
     check.add_argument("--dir", help="directory of YAML files (default: the shipped one)")
     check.set_defaults(func=cmd_faq_check)
+    export = faq_sub.add_parser(
+        "export", help="write the phrasings staff added in Telegram into the YAML files"
+    )
+    export.add_argument("--dir", help="directory of YAML files (default: the shipped one)")
+    export.add_argument(
+        "--remove",
+        action="store_true",
+        help="then delete from the database the phrasings the files now hold",
+    )
+    export.set_defaults(func=cmd_faq_export)
 
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)

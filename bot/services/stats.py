@@ -603,6 +603,7 @@ def render_text(
             + (r("gp_report_needs_entry") if g.needs_entry else "")
             for i, g in enumerate(gaps, 1)
         ]
+        lines.append(r("gp_report_hint"))
     else:
         lines.append(r("stats_gaps_none"))
     return "\n".join(lines)

@@ -243,6 +243,7 @@ async def test_weekly_report_lists_open_gaps_and_those_needing_an_entry(
     assert {"商标被抢注了怎么办", "how long does a patent last"} <= set(by_example)
     text = stats.render(result, "zh", html=False)
     assert "待写新条目" in text
+    assert "/gaps" in text  # tells admins where to review them
 
 
 async def test_exported_phrasings_leave_the_database_but_their_gaps_stay_reviewed(
