@@ -1,0 +1,260 @@
+"""The learned escalation scorer: how likely a message is a live case, and its category.
+
+Hard signals (faq/signals.py) catch what must always escalate; this scorer judges the
+rest from labelled examples (faq/rules/scorer.yaml lists them). Two logistic
+regressions over sparse binary features of the folded text — Chinese character
+unigrams and bigrams, English words and word pairs, digits collapsed — one for
+"escalate vs not", one for the category. Only inference lives here and it is a dot
+product over a dict, so the bot needs no machine-learning library; training
+(`train`, run by `ipdesk faq train`) uses scikit-learn and writes faq/rules/scorer.json
+deterministically, so a test can rebuild it and compare.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faq.models import CATEGORIES, Category
+from faq.normalize import is_hanzi, normalize
+
+__all__ = ["MODEL_FILE", "Scorer", "features", "load_scorer"]
+
+RULES = Path(__file__).parent / "rules"
+MODEL_FILE = RULES / "scorer.json"
+CONFIG_FILE = RULES / "scorer.yaml"
+ROOT = Path(__file__).parent.parent
+MAX_CHARS = 400  # the scorer reads this much of a message
+_WORD = re.compile(r"[a-z]+|[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
+# English endings folded so "copied"/"copies"/"copying" share a feature.
+_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+
+
+def _stem(word: str) -> str:
+    return _SUFFIX.sub("", word) if len(word) > 4 else word
+
+
+def features(text: str) -> set[str]:
+    """Binary features of a message: what both training and inference see."""
+    folded = normalize(text[:MAX_CHARS])
+    out: set[str] = set()
+    words: list[str] = []
+    run: list[str] = []
+
+    def flush_run() -> None:
+        for i, ch in enumerate(run):
+            out.add("c:" + ch)
+            if i:
+                out.add("b:" + run[i - 1] + ch)
+        run.clear()
+
+    for token in folded.split(" "):
+        start = 0
+        for i, ch in enumerate(token):
+            if is_hanzi(ch):
+                if i > start:
+                    words.extend(_WORD.findall(token[start:i]))
+                run.append(ch)
+                start = i + 1
+            elif run:
+                flush_run()
+        words.extend(_WORD.findall(token[start:]))
+        flush_run()
+    words = ["0" if w.isdigit() else _stem(w) for w in words]
+    for i, word in enumerate(words):
+        out.add("w:" + word)
+        if i:
+            out.add("p:" + words[i - 1] + "_" + word)
+    if _DIGITS.search(folded):
+        out.add("has:digit")
+    return out
+
+
+@dataclass(frozen=True)
+class Scorer:
+    bias: float
+    weights: Mapping[str, float]
+    category_bias: Mapping[Category, float]
+    category_weights: Mapping[Category, Mapping[str, float]]
+
+    def risk(self, text: str) -> float:
+        """Probability (0–1) that the message is a live case for an expert."""
+        return self.risk_of(features(text))
+
+    def risk_of(self, feats: Iterable[str]) -> float:
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in feats)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def category_of(self, feats: Iterable[str]) -> dict[Category, float]:
+        """Softmax scores of the categories."""
+        feats = list(feats)
+        logits = {
+            c: self.category_bias[c] + sum(self.category_weights[c].get(f, 0.0) for f in feats)
+            for c in self.category_bias
+        }
+        top = max(logits.values())
+        exps = {c: math.exp(v - top) for c, v in logits.items()}
+        total = sum(exps.values())
+        return {c: v / total for c, v in exps.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bias": round(self.bias, 6),
+            "weights": {k: round(v, 6) for k, v in sorted(self.weights.items())},
+            "category_bias": {c: round(v, 6) for c, v in self.category_bias.items()},
+            "category_weights": {
+                c: {k: round(v, 6) for k, v in sorted(w.items())}
+                for c, w in self.category_weights.items()
+            },
+        }
+
+
+@cache
+def load_scorer(path: Path = MODEL_FILE) -> Scorer:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return Scorer(
+        bias=float(raw["bias"]),
+        weights=raw["weights"],
+        category_bias=raw["category_bias"],
+        category_weights=raw["category_weights"],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Training (needs scikit-learn: pip install -e ".[dev]").
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    escalate: bool
+    category: Category | None
+    group: str  # the file it came from: cross-validation holds out whole files
+
+
+def load_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return config
+
+
+def load_examples(files: Sequence[str], root: Path = ROOT) -> list[Example]:
+    examples: list[Example] = []
+    for name in files:
+        with (root / name).open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                raw = json.loads(line)
+                category = raw.get("category")
+                examples.append(
+                    Example(
+                        text=str(raw["text"]),
+                        escalate=raw["action"] == "escalate",
+                        category=category if category in CATEGORIES else None,
+                        group=Path(name).stem,
+                    )
+                )
+    return examples
+
+
+def train(examples: Sequence[Example], escalation_c: float, category_c: float) -> Scorer:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [dict.fromkeys(sorted(features(e.text)), 1) for e in examples]
+    vectorizer = DictVectorizer(sort=True)
+    matrix = vectorizer.fit_transform(rows).tocsr()
+    # liblinear accepts 32-bit indices only; DictVectorizer may hand out 64-bit ones
+    matrix.indices = matrix.indices.astype("int32")
+    matrix.indptr = matrix.indptr.astype("int32")
+    names = vectorizer.get_feature_names_out()
+    risk = LogisticRegression(
+        C=escalation_c, class_weight="balanced", solver="liblinear", max_iter=1000
+    )
+    risk.fit(matrix, [e.escalate for e in examples])
+    weights = {
+        str(n): float(w) for n, w in zip(names, risk.coef_[0], strict=True) if abs(w) >= 1e-4
+    }
+    labelled = [i for i, e in enumerate(examples) if e.category is not None]
+    cats = LogisticRegression(C=category_c, solver="lbfgs", max_iter=2000)
+    cats.fit(matrix[labelled], [examples[i].category for i in labelled])
+    category_weights: dict[Category, dict[str, float]] = {}
+    category_bias: dict[Category, float] = {}
+    for row, category in enumerate(cats.classes_):
+        category_bias[category] = float(cats.intercept_[row])
+        category_weights[category] = {
+            str(n): float(w)
+            for n, w in zip(names, cats.coef_[row], strict=True)
+            if abs(w) >= 1e-4
+        }
+    return Scorer(
+        bias=float(risk.intercept_[0]),
+        weights=weights,
+        category_bias=category_bias,
+        category_weights=category_weights,
+    )
+
+
+def build(config_path: Path = CONFIG_FILE) -> Scorer:
+    config = load_config(config_path)
+    examples = load_examples(config["training"])
+    return train(examples, float(config["escalation_c"]), float(config["category_c"]))
+
+
+def dump(scorer: Scorer) -> str:
+    return json.dumps(scorer.to_json(), ensure_ascii=False, sort_keys=True, indent=0) + "\n"
+
+
+def cross_validate(
+    examples: Sequence[Example], escalation_c: float, category_c: float
+) -> list[tuple[Example, float, Category | None]]:
+    """Leave one file out: each example scored by a model that never saw its file."""
+    results: list[tuple[Example, float, Category | None]] = []
+    for group in sorted({e.group for e in examples}):
+        held = [e for e in examples if e.group == group]
+        scorer = train([e for e in examples if e.group != group], escalation_c, category_c)
+        for e in held:
+            feats = features(e.text)
+            cats = scorer.category_of(feats)
+            results.append((e, scorer.risk_of(feats), max(cats, key=lambda c: cats[c])))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="train or cross-validate the scorer")
+    parser.add_argument("command", choices=["train", "cv"])
+    parser.add_argument("--escalation-c", type=float, default=None)
+    parser.add_argument("--category-c", type=float, default=None)
+    args = parser.parse_args(argv)
+    config = load_config()
+    esc_c = args.escalation_c or float(config["escalation_c"])
+    cat_c = args.category_c or float(config["category_c"])
+    if args.command == "train":
+        MODEL_FILE.write_text(dump(build()), encoding="utf-8")
+        print(f"wrote {MODEL_FILE}")
+        return 0
+    results = cross_validate(load_examples(config["training"]), esc_c, cat_c)
+    for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        esc = [r for r in results if r[0].escalate]
+        ans = [r for r in results if not r[0].escalate]
+        recall = sum(r[1] >= cut for r in esc) / len(esc)
+        over = sum(r[1] >= cut for r in ans) / len(ans)
+        print(f"cut {cut:.1f}: recall {recall:.3f}  non-escalations flagged {over:.3f}")
+    cat_ok = [r for r in results if r[0].category is not None]
+    print(f"category accuracy {sum(r[2] == r[0].category for r in cat_ok) / len(cat_ok):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
