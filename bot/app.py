@@ -50,6 +50,7 @@ def build_services(settings: Settings) -> Services:
     calendar = build_calendar(settings)
     stats = StatsService(sessions, calendar, catalog=catalog)
     phrasings = PhrasingService(sessions)
+    urgent_within = timedelta(days=settings.deadline_urgent_days)
     return Services(
         settings=settings,
         knowledge=live_knowledge(settings, phrasings),
@@ -58,12 +59,12 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         members=MemberService(sessions),
         questions=QuestionLog(sessions),
-        tickets=TicketService(sessions, settings.zone),
+        tickets=TicketService(sessions, settings.zone, urgent_within=urgent_within),
         flood=FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
         roles=RoleService(sessions),
         experts=ExpertService(sessions),
         companies=CompanyService(sessions),
-        relay=RelayService(sessions, settings.zone),
+        relay=RelayService(sessions, settings.zone, urgent_within=urgent_within),
         dossier=DossierService(sessions),
         followups=FollowupService(sessions, calendar, build_policy(settings), stats=stats),
         stats=stats,

@@ -75,7 +75,7 @@ class Thresholds:
     margin: float = 3.0  # points the best entry must lead the next one by
     tentative: float = 20.0  # best score for a tentative answer ("I think you mean …")
     flag: float = 0.5  # scorer risk at which the expert offer is made prominent
-    escalate: float = 0.85  # scorer risk at which the message goes to an expert
+    escalate: float = 0.9  # scorer risk at which the message goes to an expert
 
 
 # Dispute language puts a message in remit whatever the lexicon says: being sued or
@@ -165,12 +165,26 @@ class TriageEngine:
 
     def triage(self, text: str, lang_hint: Lang | None = None) -> Decision:
         scan = text[:MAX_SCAN_CHARS] if isinstance(text, str) else ""
-        lang = detect_language(scan) or lang_hint or DEFAULT_LANG
+        lang = (
+            detect_language(scan) or lang_hint or detect_language(scan, weak=True) or DEFAULT_LANG
+        )
         folded = fold(scan)
         analysis = analyse_normalised(
             normalize(folded)[:MAX_MATCH_CHARS], self.index.correct, sound_alike=True
         )
+        chat = self.smalltalk.kind(folded)
         if not analysis.tokens:
+            if chat is not None:  # "ok", "👍": small talk the matcher has no words for
+                return Decision(
+                    text,
+                    lang,
+                    None,
+                    "smalltalk",
+                    None,
+                    0.0,
+                    reasons=("smalltalk",),
+                    smalltalk=chat,
+                )
             return Decision(text, lang, None, "fallback", None, 0.0, reasons=("empty",))
         hits = self.index.search(analysis, lang, limit=5)
         best = hits[0] if hits else None
@@ -208,7 +222,6 @@ class TriageEngine:
             category = self._escalation_category(fired, feats, analysis.category_votes, hits)
             reasons = tuple(f"signal:{s.name}" for s in fired)
             return decision("escalate", category, faq_id=context, reasons=reasons)
-        chat = self.smalltalk.kind(folded)
         if chat is not None and not (in_remit and chat != "price"):
             return decision("smalltalk", None, faq_id=None, smalltalk=chat, reasons=("smalltalk",))
         if not in_remit:
@@ -239,7 +252,9 @@ class TriageEngine:
                 entry.category,
                 faq_id=entry.id,
                 answer=self.render_answer(entry.id, lang),
-                suggestions=tuple(c for c in suggestions if c.faq_id != entry.id),
+                suggestions=()
+                if confident
+                else tuple(c for c in suggestions if c.faq_id != entry.id),
                 flagged=flagged,
                 reasons=("flagged",) if flagged else (),
             )

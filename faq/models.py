@@ -8,11 +8,12 @@ from typing import Literal
 
 Lang = Literal["zh", "en"]
 Category = Literal["trademark", "patent", "copyright", "infringement", "general"]
-Action = Literal["answer", "escalate", "fallback"]
+# "tentative": the best entry shown as "I think you mean …"; "smalltalk": greetings etc.
+Action = Literal["answer", "tentative", "escalate", "fallback", "smalltalk"]
 
 LANGS: tuple[Lang, ...] = ("zh", "en")
 CATEGORIES: tuple[Category, ...] = ("trademark", "patent", "copyright", "infringement", "general")
-ACTIONS: tuple[Action, ...] = ("answer", "escalate", "fallback")
+ACTIONS: tuple[Action, ...] = ("answer", "tentative", "escalate", "fallback", "smalltalk")
 
 # Names an answer may use as `{name}`; their values come from the bot's configuration.
 PLACEHOLDERS: tuple[str, ...] = (

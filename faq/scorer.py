@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -192,9 +193,7 @@ def train(examples: Sequence[Example], escalation_c: float, category_c: float) -
     for row, category in enumerate(cats.classes_):
         category_bias[category] = float(cats.intercept_[row])
         category_weights[category] = {
-            str(n): float(w)
-            for n, w in zip(names, cats.coef_[row], strict=True)
-            if abs(w) >= 1e-4
+            str(n): float(w) for n, w in zip(names, cats.coef_[row], strict=True) if abs(w) >= 1e-4
         }
     return Scorer(
         bias=float(risk.intercept_[0]),
@@ -225,7 +224,7 @@ def cross_validate(
         for e in held:
             feats = features(e.text)
             cats = scorer.category_of(feats)
-            results.append((e, scorer.risk_of(feats), max(cats, key=lambda c: cats[c])))
+            results.append((e, scorer.risk_of(feats), max(cats.items(), key=lambda kv: kv[1])[0]))
     return results
 
 
@@ -242,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cat_c = args.category_c or float(config["category_c"])
     if args.command == "train":
         MODEL_FILE.write_text(dump(build()), encoding="utf-8")
-        print(f"wrote {MODEL_FILE}")
+        sys.stdout.write(f"wrote {MODEL_FILE}\n")
         return 0
     results = cross_validate(load_examples(config["training"]), esc_c, cat_c)
     for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
@@ -250,9 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ans = [r for r in results if not r[0].escalate]
         recall = sum(r[1] >= cut for r in esc) / len(esc)
         over = sum(r[1] >= cut for r in ans) / len(ans)
-        print(f"cut {cut:.1f}: recall {recall:.3f}  non-escalations flagged {over:.3f}")
+        sys.stdout.write(f"cut {cut:.1f}: recall {recall:.3f}  others flagged {over:.3f}\n")
     cat_ok = [r for r in results if r[0].category is not None]
-    print(f"category accuracy {sum(r[2] == r[0].category for r in cat_ok) / len(cat_ok):.3f}")
+    right = sum(r[2] == r[0].category for r in cat_ok)
+    sys.stdout.write(f"category accuracy {right / len(cat_ok):.3f}\n")
     return 0
 
 

@@ -80,9 +80,7 @@ class SignalSet:
         # "被人告了的话": the condition ends with 的话 just after the match
         tail = folded[position : position + 30]
         return bool(
-            self.hypothetical.search(head)
-            or self.general.search(folded)
-            or "的话" in tail
+            self.hypothetical.search(head) or self.general.search(folded) or "的话" in tail
         )
 
 
@@ -111,7 +109,7 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Signal:
 
 @cache
 def load_signals(path: Path = SIGNALS_FILE) -> SignalSet:
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     framing = raw.pop("_framing")
     return SignalSet(
         signals=tuple(_parse(name, body) for name, body in raw.items()),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
@@ -34,6 +34,7 @@ from bot.services.experts import OPEN_STATUSES, ExpertInfo, expert_info
 from bot.services.roles import load_actor
 from bot.services.tickets import (
     OPEN,
+    URGENT_WITHIN,
     TicketKey,
     TicketView,
     add_event,
@@ -134,10 +135,12 @@ class RelayService:
         zone: ZoneInfo,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        urgent_within: timedelta = URGENT_WITHIN,
     ) -> None:
         self._sessions = sessions
         self._zone = zone
         self._clock = clock
+        self._urgent_within = urgent_within
 
     async def record_member_message(
         self,
@@ -196,7 +199,13 @@ class RelayService:
                 )
                 change = (seen, row.status)
             raised = await apply_member_text(
-                s, row, content or "", actor_id=user_id, now=now, zone=self._zone
+                s,
+                row,
+                content or "",
+                actor_id=user_id,
+                now=now,
+                zone=self._zone,
+                urgent_within=self._urgent_within,
             )
             row.last_member_message_at = now
             await s.flush()

@@ -85,8 +85,15 @@ async def test_control_characters_are_stripped_before_storage(sessions: SessionF
     async with sessions() as s, s.begin():
         s.add(User(id=8, first_name="A\x00B"))
         await s.flush()
-        s.add(Question(user_id=8, chat_id=8, text="商标\x00续展\x07\n第二行\t!", lang="zh",
-                       action="answer"))
+        s.add(
+            Question(
+                user_id=8,
+                chat_id=8,
+                text="商标\x00续展\x07\n第二行\t!",
+                lang="zh",
+                action="answer",
+            )
+        )
     async with sessions() as s:
         question = (await s.execute(select(Question))).scalar_one()
         user = await s.get(User, 8)

@@ -25,9 +25,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def bot(
-    emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BotProcess]:
+def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     """The real bot, started like production: `ipdesk run` with settings from its environment."""
     workdir = tmp_path_factory.mktemp("bot")
     proc = BotProcess.configure(

@@ -57,26 +57,27 @@ def test_answers(engine: TriageEngine, text: str, faq_id: str, lang: Lang) -> No
 
 
 ESCALATIONS = [
-    ("我们收到了律师函 要求7天内停止销售", "risk:lawyer_letter", "infringement"),
-    ("we were sued by ABC Co., Ltd. for trademark infringement", "risk:lawsuit", "infringement"),
-    ("海关扣了我们的货", "risk:detained_goods", "infringement"),
-    ("对方要求我们赔偿50万", "risk:money", "infringement"),
-    ("我们想起诉对方侵权", "risk:intent_to_sue", "infringement"),
-    ("帮我们看一下这份商标许可合同", "risk:contract_review", "trademark"),
-    ("我们的产品是不是侵犯了专利ZL202110234567.8", "risk:case_number", "infringement"),
-    # asked about a product against someone else's right: an infringement matter
-    ("does our new product infringe their patent?", "risk:own_infringement", "infringement"),
-    ("亚马逊店铺被TRO冻结了", "risk:frozen_account", "infringement"),
-    ("商标驳回了 下周五前要交复审 能帮我们写吗", "risk:deadline", "trademark"),
+    ("我们收到了律师函 要求7天内停止销售", "signal:letter", "infringement"),
+    ("we were sued by ABC Co., Ltd. for trademark infringement", "signal:court", "infringement"),
+    ("海关扣了我们的货", "signal:customs", "infringement"),
+    ("对方要求我们赔偿50万", "signal:money", "infringement"),
+    ("我们想起诉对方侵权", "signal:suit", "infringement"),
+    ("帮我们看一下这份商标许可合同", "signal:expert", "trademark"),
+    ("亚马逊店铺被TRO冻结了", "signal:platform", "infringement"),
+    ("商标驳回了 下周五前要交复审 能帮我们写吗", "signal:deadline", "trademark"),
+    ("我们被告了怎么办", "signal:court", "infringement"),
+    ("we got sued by a competitor", "signal:court", "infringement"),
+    ("转人工", "signal:expert", None),
 ]
 
 
 @pytest.mark.parametrize(("text", "reason", "category"), ESCALATIONS)
-def test_escalations(engine: TriageEngine, text: str, reason: str, category: str) -> None:
+def test_escalations(engine: TriageEngine, text: str, reason: str, category: str | None) -> None:
     decision = engine.triage(text)
     assert decision.action == "escalate"
     assert reason in decision.reasons
-    assert decision.category == category
+    if category is not None:
+        assert decision.category == category
     assert decision.answer is None
 
 
@@ -95,7 +96,6 @@ FALLBACKS = [
     "tell me a joke",
     "营业执照怎么办",
     "员工不签劳动合同 要赔双倍工资吗",
-    "你好",
     "thanks bye",
     "帮我看看租房合同",  # a contract, but not an IP one: not escalated either
     "my landlord demands 5000 rmb",
@@ -109,6 +109,26 @@ def test_out_of_remit_falls_back(engine: TriageEngine, text: str) -> None:
     assert decision.answer is None
     assert decision.suggestions == ()
     assert decision.reasons == ("out_of_remit",)
+
+
+SMALL_TALK = [
+    ("你好", "greeting"),
+    ("您好！", "greeting"),
+    ("hello", "greeting"),
+    ("谢谢", "thanks"),
+    ("Thank you!", "thanks"),
+    ("ok", "ack"),
+    ("好的", "ack"),
+    ("多少钱", "price"),
+    ("how much?", "price"),
+    ("你是机器人吗", "bot"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), SMALL_TALK)
+def test_small_talk_gets_its_kind(engine: TriageEngine, text: str, kind: str) -> None:
+    decision = engine.triage(text)
+    assert (decision.action, decision.smalltalk, decision.faq_id) == ("smalltalk", kind, None)
 
 
 @pytest.mark.parametrize("text", ["商标问题", "trademark?", "专利"])
@@ -178,15 +198,23 @@ def test_render_unknown_id_raises(engine: TriageEngine) -> None:
 
 def test_decision_json_has_exactly_the_public_keys(engine: TriageEngine) -> None:
     data = engine.triage("商标怎么注册").to_json_dict()
-    assert set(data) == {"text", "lang", "category", "action", "faq_id", "score", "answer"}
+    assert set(data) == {
+        "text", "lang", "category", "action", "faq_id", "score", "risk", "flagged", "signals",
+        "answer",
+    }  # fmt: skip
     assert isinstance(data["score"], int)
     assert 0 <= data["score"] <= 100
     assert data["action"] == "answer"
 
 
 def test_thresholds_decide(engine: TriageEngine) -> None:
-    strict = TriageEngine(engine.kb, Thresholds(answer=101.0, suggest=0.0, margin=0.0))
-    decision: Decision = strict.triage("商标怎么注册")
+    hedged = TriageEngine(engine.kb, Thresholds(answer=101.0, suggest=0.0, margin=0.0))
+    decision: Decision = hedged.triage("商标怎么注册")
+    assert (decision.action, decision.faq_id) == ("tentative", "tm-register")
+    strict = TriageEngine(
+        engine.kb, Thresholds(answer=101.0, tentative=101.0, suggest=0.0, margin=0.0, flag=1.1)
+    )
+    decision = strict.triage("商标怎么注册")
     assert decision.action == "fallback"
     assert decision.suggestions[0].faq_id == "tm-register"
     assert decision.reasons == ("low_score",)

@@ -95,7 +95,7 @@ def test_evaluate_counts(items_path: Path) -> None:
     assert overall.false_answers == 2  # the pattern miss and the unwanted answer
     assert overall.false_answer_rate == pytest.approx(2 / 5)
     assert (overall.escalate_expected, overall.escalated) == (1, 1)
-    assert (overall.fallback_expected, overall.fell_back) == (2, 1)
+    assert (overall.other_expected, overall.other_correct) == (2, 1)
     assert (overall.category_expected, overall.category_correct) == (3, 3)
     assert report.by_lang["en"].items == 1
     assert report.by_lang["zh"].items == 4
@@ -110,4 +110,4 @@ def test_evaluate_counts(items_path: Path) -> None:
 
 def test_main_prints_the_table(items_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(items_path), "--kb", str(FIXTURE_KB)]) == 0
-    assert "false-answer rate" in capsys.readouterr().out
+    assert "false answers" in capsys.readouterr().out

@@ -48,7 +48,10 @@ def test_regional_words_only_for_traditional_input() -> None:
         ("How do I register 软著?", "en"),
         ("what is 撤三 non use cancellation", "en"),
         ("商標續展", "zh"),
-        ("ＴＲＡＤＥＭＡＲＫ", "en"),
+        ("ＴＲＡＤＥＭＡＲＫ", None),  # one Latin word never decides the language
+        ("ok", None),
+        ("PCT?", None),
+        ("ok thanks", "en"),
         ("？？", None),
         ("123", None),
         ("😀", None),
@@ -57,6 +60,11 @@ def test_regional_words_only_for_traditional_input() -> None:
 )
 def test_detect_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang
+
+
+def test_one_latin_word_is_weak_evidence() -> None:
+    assert detect_language("ＴＲＡＤＥＭＡＲＫ", weak=True) == "en"
+    assert detect_language("PCT", weak=True) == "en"
 
 
 @pytest.mark.parametrize(

@@ -52,8 +52,14 @@ async def add_expert(
 ) -> int:
     await add_user(sessions, user_id, lang="zh", role=Role.EXPERT)
     async with sessions() as s, s.begin():
-        expert = Expert(key=key, user_id=user_id, name_zh="王律师", name_en="Lawyer Wang",
-                        categories=["trademark"], languages=["zh", "en"])
+        expert = Expert(
+            key=key,
+            user_id=user_id,
+            name_zh="王律师",
+            name_en="Lawyer Wang",
+            categories=["trademark"],
+            languages=["zh", "en"],
+        )
         s.add(expert)
         await s.flush()
         return expert.id
@@ -73,11 +79,19 @@ async def add_ticket(
     seq = next(_seq)
     async with sessions() as s, s.begin():
         ticket = Ticket(
-            number=f"IP-2026-{seq:04d}", year=2026, seq=seq, user_id=user_id, lang=lang,
-            category=category, question="我们的商标被抢注了，怎么办？", status=status,
-            priority=fields.pop("priority", Priority.NORMAL), expert_id=expert_id,
-            created_at=created_at, last_member_message_at=fields.pop(
-                "last_member_message_at", created_at), **fields,
+            number=f"IP-2026-{seq:04d}",
+            year=2026,
+            seq=seq,
+            user_id=user_id,
+            lang=lang,
+            category=category,
+            question="我们的商标被抢注了，怎么办？",
+            status=status,
+            priority=fields.pop("priority", Priority.NORMAL),
+            expert_id=expert_id,
+            created_at=created_at,
+            last_member_message_at=fields.pop("last_member_message_at", created_at),
+            **fields,
         )
         s.add(ticket)
         await s.flush()

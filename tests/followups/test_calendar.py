@@ -55,14 +55,19 @@ def test_civil_hours_for_members_include_weekends_but_not_nights() -> None:
 
 
 def test_other_zone_and_configuration() -> None:
-    berlin = WorkCalendar(zone=ZoneInfo("Europe/Berlin"), workday_start=parse_clock("8:30"),
-                          workday_end=parse_clock("16:30"))
+    berlin = WorkCalendar(
+        zone=ZoneInfo("Europe/Berlin"),
+        workday_start=parse_clock("8:30"),
+        workday_end=parse_clock("16:30"),
+    )
     # Friday 16:00 CET + 1 h → Monday 09:00 CET (08:00 UTC).
     got = berlin.add_working_hours(datetime(2026, 11, 27, 15, 0, tzinfo=UTC), 1)
     assert got == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     assert berlin.workday_hours == 8
-    assert parse_dates(["2026-10-01", " ", date(2026, 10, 2)]) == {date(2026, 10, 1),
-                                                                   date(2026, 10, 2)}
+    assert parse_dates(["2026-10-01", " ", date(2026, 10, 2)]) == {
+        date(2026, 10, 1),
+        date(2026, 10, 2),
+    }
     with pytest.raises(ValueError, match="WORKDAY_START"):
         WorkCalendar(workday_start=time(18), workday_end=time(9))
     with pytest.raises(ValueError, match="clock"):

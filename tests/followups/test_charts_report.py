@@ -22,11 +22,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def _weeks(n: int) -> list[WeekPoint]:
     start = date(2026, 10, 5)
     return [
-        WeekPoint(start + timedelta(weeks=i), tickets_opened=i * 3,
-                  self_service_rate=None if i == 2 else 0.1 * i,
-                  first_response_median=None if i == 2 else 2.0 + i,
-                  resolution_median=10.0 + i, rating_avg=None if i % 3 else 4.2,
-                  rating_count=0 if i % 3 else 5)
+        WeekPoint(
+            start + timedelta(weeks=i),
+            tickets_opened=i * 3,
+            self_service_rate=None if i == 2 else 0.1 * i,
+            first_response_median=None if i == 2 else 2.0 + i,
+            resolution_median=10.0 + i,
+            rating_avg=None if i % 3 else 4.2,
+            rating_count=0 if i % 3 else 5,
+        )
         for i in range(n)
     ]
 
@@ -50,8 +54,15 @@ def test_weekly_chart_with_one_or_no_week() -> None:
 async def test_report_text_csv_and_chart(sessions: SessionFactory, tmp_path: Path) -> None:
     await add_user(sessions, MEMBER)
     await add_ticket(sessions, created_at=local(2026, 11, 24, 10))
-    out = await build_report(sessions, CAL, "2026-11-23", "2026-11-29", lang="en",
-                             csv_path=tmp_path / "r.csv", chart_path=tmp_path / "r.png")
+    out = await build_report(
+        sessions,
+        CAL,
+        "2026-11-23",
+        "2026-11-29",
+        lang="en",
+        csv_path=tmp_path / "r.csv",
+        chart_path=tmp_path / "r.png",
+    )
     assert out.text.startswith("📊 Service quality 2026-11-23 to 2026-11-29")
     assert "opened 1" in out.text
     assert "<" not in out.text  # plain text for a terminal
@@ -80,10 +91,14 @@ def test_every_catalog_key_the_followups_use_exists_in_both_languages() -> None:
     used: set[str] = set()
     for name in ("followups.py", "stats.py"):
         used |= set(re.findall(r'"((?:fu|stats)_[a-z0-9_]+)"', (root / name).read_text("utf-8")))
-    used |= {f"fu_status_{s}" for s in ("new", "assigned", "in_progress", "waiting_member",
-                                         "resolved", "closed")}
-    used |= {f"stats_cat_{c}" for c in ("trademark", "patent", "copyright", "infringement",
-                                        "general", "none")}
+    used |= {
+        f"fu_status_{s}"
+        for s in ("new", "assigned", "in_progress", "waiting_member", "resolved", "closed")
+    }
+    used |= {
+        f"stats_cat_{c}"
+        for c in ("trademark", "patent", "copyright", "infringement", "general", "none")
+    }
     assert len(used) > 40
     for lang in ("zh", "en"):
         missing = used - catalog.keys(lang)

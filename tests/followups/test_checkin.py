@@ -30,15 +30,22 @@ NOW = local(2026, 11, 23, 10)
 
 
 async def _resolved(sessions: SessionFactory, expert_id: int | None) -> int:
-    return await add_ticket(sessions, status=TicketStatus.RESOLVED, expert_id=expert_id,
-                            claimed_at=NOW - timedelta(days=3),
-                            resolved_at=NOW - timedelta(days=3))
+    return await add_ticket(
+        sessions,
+        status=TicketStatus.RESOLVED,
+        expert_id=expert_id,
+        claimed_at=NOW - timedelta(days=3),
+        resolved_at=NOW - timedelta(days=3),
+    )
 
 
 async def _events(sessions: SessionFactory, tid: int) -> list[tuple[str, str | None]]:
     async with sessions() as s:
-        rows = await s.execute(select(TicketEvent.kind, TicketEvent.to_status)
-                               .where(TicketEvent.ticket_id == tid).order_by(TicketEvent.id))
+        rows = await s.execute(
+            select(TicketEvent.kind, TicketEvent.to_status)
+            .where(TicketEvent.ticket_id == tid)
+            .order_by(TicketEvent.id)
+        )
         return [(k, t) for k, t in rows.all()]
 
 
@@ -52,8 +59,7 @@ async def test_solved_with_rating_and_comment_is_stored(sessions: SessionFactory
     await followups.add_checkin_comment(tid, MEMBER, "  很专业，谢谢 ", now=NOW)
     async with sessions() as s:
         ticket = await s.get(Ticket, tid)
-        pending = (await s.scalars(select(Reminder.key).where(
-            Reminder.status == "pending"))).all()
+        pending = (await s.scalars(select(Reminder.key).where(Reminder.status == "pending"))).all()
     assert ticket is not None
     assert (ticket.rating, ticket.rating_comment) == (4, "很专业，谢谢")
     assert ticket.status is TicketStatus.RESOLVED
@@ -67,8 +73,9 @@ async def test_not_solved_reopens_to_the_same_expert_and_tells_them(
     expert_id = await base_people(sessions)
     tid = await _resolved(sessions, expert_id)
     followups = FollowupService(sessions, CAL, POLICY)
-    result = await followups.record_checkin(tid, MEMBER, 2, solved=False,
-                                            comment="对方还在卖", now=NOW)
+    result = await followups.record_checkin(
+        tid, MEMBER, 2, solved=False, comment="对方还在卖", now=NOW
+    )
     assert result.reopened
     (notice,) = result.notify
     assert (notice.chat_id, notice.text_key) == (EXPERT_USER, "fu_reopened_expert")

@@ -54,8 +54,14 @@ async def test_two_processes_send_each_of_500_reminders_exactly_once(
         sender = Recorder()
         clock = Clock(MONDAY_9)
         pumps = [
-            ReminderPump(ReminderStore(factory), PassThrough(), sender, worker_id=f"p{i}",
-                         batch_size=5, clock=clock)
+            ReminderPump(
+                ReminderStore(factory),
+                PassThrough(),
+                sender,
+                worker_id=f"p{i}",
+                batch_size=5,
+                clock=clock,
+            )
             for i, factory in enumerate((sessions, make_session_factory(other)))
         ]
         handled = await asyncio.gather(*(p.drain(MONDAY_9) for p in pumps))
@@ -81,9 +87,14 @@ async def test_restart_after_a_crash_sends_once(
     try:
         sender = Recorder()
         later = MONDAY_9 + timedelta(minutes=6)
-        pump = ReminderPump(ReminderStore(make_session_factory(fresh)), PassThrough(), sender,
-                            worker_id="restarted", lease=timedelta(minutes=5),
-                            clock=Clock(later))
+        pump = ReminderPump(
+            ReminderStore(make_session_factory(fresh)),
+            PassThrough(),
+            sender,
+            worker_id="restarted",
+            lease=timedelta(minutes=5),
+            clock=Clock(later),
+        )
         assert await pump.startup(later) == 30  # overdue ones are claimed at start-up
         assert await pump.drain(later) == 0  # … and only once
     finally:
@@ -96,8 +107,13 @@ async def test_a_claim_younger_than_the_lease_is_left_alone(sessions: SessionFac
     await _fill(sessions, 3)
     await ReminderStore(sessions).claim_due(MONDAY_9, "busy-worker")
     sender = Recorder()
-    pump = ReminderPump(ReminderStore(sessions), PassThrough(), sender, worker_id="other",
-                        clock=Clock(MONDAY_9 + timedelta(minutes=1)))
+    pump = ReminderPump(
+        ReminderStore(sessions),
+        PassThrough(),
+        sender,
+        worker_id="other",
+        clock=Clock(MONDAY_9 + timedelta(minutes=1)),
+    )
     assert await pump.startup(MONDAY_9 + timedelta(minutes=1)) == 0
     assert sender.sent == []
 
@@ -107,8 +123,9 @@ async def test_pointless_reminders_never_reach_the_sender(sessions: SessionFacto
     followups = FollowupService(sessions, CAL, POLICY)
     claimed_tid = await add_ticket(sessions)  # unclaimed at 09:00 Monday
     open_tid = await add_ticket(sessions)
-    resolved_tid = await add_ticket(sessions, status=TicketStatus.IN_PROGRESS,
-                                    expert_id=expert_id, claimed_at=MONDAY_9)
+    resolved_tid = await add_ticket(
+        sessions, status=TicketStatus.IN_PROGRESS, expert_id=expert_id, claimed_at=MONDAY_9
+    )
     for tid in (claimed_tid, open_tid, resolved_tid):
         await followups.on_ticket_event(tid, MONDAY_9)
     # Meanwhile, without anyone telling the follow-ups (the send-time check must catch it):
@@ -129,8 +146,13 @@ async def test_pointless_reminders_never_reach_the_sender(sessions: SessionFacto
     assert pump.counters.cancelled >= 4  # staff + admin for one, 2 expert stages + admin
     async with sessions() as s:
         statuses = dict(
-            (await s.execute(select(Reminder.key, Reminder.status)
-                             .where(Reminder.ticket_id.in_([claimed_tid, resolved_tid])))).all()
+            (
+                await s.execute(
+                    select(Reminder.key, Reminder.status).where(
+                        Reminder.ticket_id.in_([claimed_tid, resolved_tid])
+                    )
+                )
+            ).all()
         )
     assert statuses
     assert set(statuses.values()) == {ReminderStatus.CANCELLED}
@@ -140,10 +162,12 @@ async def test_failed_sends_are_retried_with_backoff_and_recorded(
     sessions: SessionFactory,
 ) -> None:
     await _fill(sessions, 2)
-    sender = Recorder(outcomes={
-        "r0000": [SendResult.retry("Timed out"), SendResult.retry("HTTP 502 Bad Gateway")],
-        "r0001": [SendResult.retry("Flood control exceeded", retry_after=90)],
-    })
+    sender = Recorder(
+        outcomes={
+            "r0000": [SendResult.retry("Timed out"), SendResult.retry("HTTP 502 Bad Gateway")],
+            "r0001": [SendResult.retry("Flood control exceeded", retry_after=90)],
+        }
+    )
     clock = Clock(MONDAY_9)
     store = ReminderStore(sessions)
     pump = ReminderPump(store, PassThrough(), sender, clock=clock)
@@ -173,15 +197,18 @@ async def test_failed_sends_are_retried_with_backoff_and_recorded(
 
 async def test_blocked_member_is_marked_and_not_retried(sessions: SessionFactory) -> None:
     await base_people(sessions)
-    tid = await add_ticket(sessions, status=TicketStatus.RESOLVED,
-                           resolved_at=MONDAY_9 - timedelta(days=4))
+    tid = await add_ticket(
+        sessions, status=TicketStatus.RESOLVED, resolved_at=MONDAY_9 - timedelta(days=4)
+    )
     followups = FollowupService(sessions, CAL, POLICY)
     await followups.on_ticket_event(tid, MONDAY_9)
-    sender = Recorder(outcomes={
-        f"checkin:{tid}:{int((MONDAY_9 - timedelta(days=4)).timestamp())}": [
-            SendResult.permanent("Forbidden: bot was blocked by the user", MEMBER)
-        ]
-    })
+    sender = Recorder(
+        outcomes={
+            f"checkin:{tid}:{int((MONDAY_9 - timedelta(days=4)).timestamp())}": [
+                SendResult.permanent("Forbidden: bot was blocked by the user", MEMBER)
+            ]
+        }
+    )
     pump = ReminderPump(ReminderStore(sessions), followups, sender, clock=Clock(MONDAY_9))
     await pump.drain(MONDAY_9)
     await pump.drain(MONDAY_9 + timedelta(days=30))

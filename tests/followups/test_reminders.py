@@ -19,8 +19,9 @@ NOW = MONDAY_9
 
 
 def spec(key: str, due_minutes: float = -1, recipient: int | None = None) -> ReminderSpec:
-    return ReminderSpec(key, "test", NOW + timedelta(minutes=due_minutes), None, recipient,
-                        {"n": key})
+    return ReminderSpec(
+        key, "test", NOW + timedelta(minutes=due_minutes), None, recipient, {"n": key}
+    )
 
 
 async def rows(sessions: SessionFactory) -> dict[str, Reminder]:
@@ -64,11 +65,11 @@ async def test_claim_takes_only_due_pending_rows_once(sessions: SessionFactory) 
 async def test_concurrent_claims_never_share_a_row(sessions: SessionFactory) -> None:
     store = ReminderStore(sessions)
     async with sessions() as s, s.begin():
-        s.add_all(Reminder(key=f"k{i}", kind="test", due_at=NOW - timedelta(seconds=i))
-                  for i in range(300))
-    batches = await asyncio.gather(
-        *(store.claim_due(NOW, f"w{w}", limit=40) for w in range(10))
-    )
+        s.add_all(
+            Reminder(key=f"k{i}", kind="test", due_at=NOW - timedelta(seconds=i))
+            for i in range(300)
+        )
+    batches = await asyncio.gather(*(store.claim_due(NOW, f"w{w}", limit=40) for w in range(10)))
     keys = [r.key for batch in batches for r in batch]
     assert len(keys) == len(set(keys)) == 300
 
@@ -129,8 +130,9 @@ async def test_blocked_recipient_is_marked_and_not_retried(sessions: SessionFact
     store = ReminderStore(sessions)
     await store.schedule(spec("a", recipient=MEMBER))
     (r,) = await store.claim_due(NOW, "w")
-    assert await store.mark_failed(r, NOW, "Forbidden: bot was blocked by the user",
-                                   blocked_user_id=MEMBER)
+    assert await store.mark_failed(
+        r, NOW, "Forbidden: bot was blocked by the user", blocked_user_id=MEMBER
+    )
     got = (await rows(sessions))["a"]
     assert got.status is ReminderStatus.FAILED
     assert await store.claim_due(NOW + timedelta(days=1), "w") == []

@@ -44,8 +44,9 @@ class Harness:
         self.followups = FollowupService(sessions, CAL, POLICY)
         self.sender = Recorder()
         self.clock = Clock(local(2026, 11, 23, 9))
-        self.pump = ReminderPump(ReminderStore(sessions), self.followups, self.sender,
-                                 clock=self.clock)
+        self.pump = ReminderPump(
+            ReminderStore(sessions), self.followups, self.sender, clock=self.clock
+        )
 
     async def run_at(self, when: datetime) -> list[Delivery]:
         self.clock.now = when
@@ -112,9 +113,13 @@ async def test_claiming_cancels_the_unclaimed_reminders(h: Harness) -> None:
     t0 = local(2026, 11, 23, 9)
     tid = await add_ticket(h.sessions, created_at=t0)
     await h.followups.on_ticket_event(tid, t0)
-    await h.update(tid, status=TicketStatus.IN_PROGRESS, expert_id=expert_id,
-                   claimed_at=t0 + timedelta(minutes=20),
-                   last_expert_message_at=t0 + timedelta(minutes=30))
+    await h.update(
+        tid,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=expert_id,
+        claimed_at=t0 + timedelta(minutes=20),
+        last_expert_message_at=t0 + timedelta(minutes=30),
+    )
     result = await h.followups.on_ticket_event(tid, t0 + timedelta(minutes=30))
     assert result.cancelled == 2
     assert await h.pending(tid) == {}
@@ -124,8 +129,13 @@ async def test_claiming_cancels_the_unclaimed_reminders(h: Harness) -> None:
 async def test_expert_is_reminded_twice_then_admins_with_reassign(h: Harness) -> None:
     expert_id = await base_people(h.sessions)
     asked = local(2026, 11, 23, 10)  # Monday 10:00
-    tid = await add_ticket(h.sessions, created_at=asked, status=TicketStatus.IN_PROGRESS,
-                           expert_id=expert_id, claimed_at=asked)
+    tid = await add_ticket(
+        h.sessions,
+        created_at=asked,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=expert_id,
+        claimed_at=asked,
+    )
     await h.followups.on_ticket_event(tid, asked)
     ep = int(asked.timestamp())
     assert await h.pending(tid) == {
@@ -149,8 +159,13 @@ async def test_expert_answer_stops_the_chain_and_a_new_member_message_restarts_i
 ) -> None:
     expert_id = await base_people(h.sessions)
     asked = local(2026, 11, 23, 10)
-    tid = await add_ticket(h.sessions, created_at=asked, status=TicketStatus.IN_PROGRESS,
-                           expert_id=expert_id, claimed_at=asked)
+    tid = await add_ticket(
+        h.sessions,
+        created_at=asked,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=expert_id,
+        claimed_at=asked,
+    )
     await h.followups.on_ticket_event(tid, asked)
     await h.update(tid, last_expert_message_at=local(2026, 11, 23, 15))
     await h.followups.on_ticket_event(tid, local(2026, 11, 23, 15))
@@ -165,8 +180,13 @@ async def test_expert_answer_stops_the_chain_and_a_new_member_message_restarts_i
 async def test_after_downtime_only_the_latest_stage_is_sent(h: Harness) -> None:
     expert_id = await base_people(h.sessions)
     asked = local(2026, 11, 23, 10)
-    tid = await add_ticket(h.sessions, created_at=asked, status=TicketStatus.IN_PROGRESS,
-                           expert_id=expert_id, claimed_at=asked)
+    tid = await add_ticket(
+        h.sessions,
+        created_at=asked,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=expert_id,
+        claimed_at=asked,
+    )
     await h.followups.on_ticket_event(tid, asked)
     sent = await h.run_at(local(2026, 11, 27, 10))  # the bot was down all week
     assert [d.messages[0].text_key for d in sent] == ["fu_expert_escalation"]
@@ -178,12 +198,24 @@ async def test_member_is_nudged_then_the_ticket_closes_with_a_reopen_button(
     expert_id = await base_people(h.sessions)
     asked = local(2026, 11, 23, 9)
     waiting = local(2026, 11, 23, 21, 30)  # the expert asked for documents late at night
-    tid = await add_ticket(h.sessions, created_at=asked, status=TicketStatus.WAITING_MEMBER,
-                           expert_id=expert_id, claimed_at=asked,
-                           last_expert_message_at=waiting)
+    tid = await add_ticket(
+        h.sessions,
+        created_at=asked,
+        status=TicketStatus.WAITING_MEMBER,
+        expert_id=expert_id,
+        claimed_at=asked,
+        last_expert_message_at=waiting,
+    )
     async with h.sessions() as s, s.begin():
-        s.add(TicketEvent(ticket_id=tid, kind="status", from_status="in_progress",
-                          to_status="waiting_member", created_at=waiting))
+        s.add(
+            TicketEvent(
+                ticket_id=tid,
+                kind="status",
+                from_status="in_progress",
+                to_status="waiting_member",
+                created_at=waiting,
+            )
+        )
     await h.followups.on_ticket_event(tid, waiting)
     ep = int(waiting.timestamp())
     assert await h.pending(tid) == {
@@ -211,8 +243,13 @@ async def test_member_is_nudged_then_the_ticket_closes_with_a_reopen_button(
 async def test_member_reply_cancels_nudge_and_close(h: Harness) -> None:
     expert_id = await base_people(h.sessions)
     waiting = local(2026, 11, 23, 11)
-    tid = await add_ticket(h.sessions, status=TicketStatus.WAITING_MEMBER, expert_id=expert_id,
-                           claimed_at=waiting, last_expert_message_at=waiting)
+    tid = await add_ticket(
+        h.sessions,
+        status=TicketStatus.WAITING_MEMBER,
+        expert_id=expert_id,
+        claimed_at=waiting,
+        last_expert_message_at=waiting,
+    )
     await h.followups.on_ticket_event(tid, waiting)
     assert len(await h.pending(tid)) == 2
     # The member answers; the relay has not called on_ticket_event (send-time check).
@@ -256,18 +293,27 @@ async def test_deadline_reminders_7_3_1_days_before_and_urgent_inside_3(h: Harne
     expert_id = await base_people(h.sessions)
     created = local(2026, 11, 23, 9)
     deadline = local(2026, 12, 4, 17)  # Friday
-    tid = await add_ticket(h.sessions, created_at=created, status=TicketStatus.IN_PROGRESS,
-                           expert_id=expert_id, claimed_at=created,
-                           last_expert_message_at=created, deadline_at=deadline)
+    tid = await add_ticket(
+        h.sessions,
+        created_at=created,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=expert_id,
+        claimed_at=created,
+        last_expert_message_at=created,
+        deadline_at=deadline,
+    )
     await h.followups.on_ticket_event(tid, created)
     due = await h.pending(tid)
     assert sorted(set(due.values())) == [
-        local(2026, 11, 27, 9), local(2026, 12, 1, 9), local(2026, 12, 3, 9)
+        local(2026, 11, 27, 9),
+        local(2026, 12, 1, 9),
+        local(2026, 12, 3, 9),
     ]
     assert len(due) == 6  # staff group and expert for each
     seven = await h.run_at(local(2026, 11, 27, 9))
     assert sorted((d.messages[0].chat_id, d.messages[0].params["days"]) for d in seven) == [
-        (STAFF_CHAT, 7), (EXPERT_USER, 7)
+        (STAFF_CHAT, 7),
+        (EXPERT_USER, 7),
     ]
     assert (await h.ticket(tid)).priority is Priority.NORMAL
     three = await h.run_at(local(2026, 12, 1, 9))
@@ -291,9 +337,14 @@ async def test_deadline_near_at_creation_makes_the_ticket_urgent_at_once(h: Harn
 async def test_resolution_cancels_open_reminders(h: Harness) -> None:
     expert_id = await base_people(h.sessions)
     created = local(2026, 11, 23, 9)
-    tid = await add_ticket(h.sessions, created_at=created, status=TicketStatus.IN_PROGRESS,
-                           expert_id=expert_id, claimed_at=created,
-                           deadline_at=local(2026, 12, 4, 17))
+    tid = await add_ticket(
+        h.sessions,
+        created_at=created,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=expert_id,
+        claimed_at=created,
+        deadline_at=local(2026, 12, 4, 17),
+    )
     await h.followups.on_ticket_event(tid, created)
     await h.update(tid, status=TicketStatus.RESOLVED, resolved_at=local(2026, 11, 23, 15))
     result = await h.followups.on_ticket_event(tid, local(2026, 11, 23, 15))
@@ -302,16 +353,30 @@ async def test_resolution_cancels_open_reminders(h: Harness) -> None:
 
 
 def test_rules_are_a_pure_function_of_the_ticket() -> None:
-    t = TicketFacts(id=1, user_id=MEMBER, status=TicketStatus.NEW, priority=Priority.NORMAL,
-                    created_at=local(2026, 11, 23, 9), admin_ids=(1, 2))
+    t = TicketFacts(
+        id=1,
+        user_id=MEMBER,
+        status=TicketStatus.NEW,
+        priority=Priority.NORMAL,
+        created_at=local(2026, 11, 23, 9),
+        admin_ids=(1, 2),
+    )
     kinds = [s.kind for s in desired_reminders(t, POLICY, CAL)]
-    assert kinds == [ReminderKind.UNCLAIMED, ReminderKind.UNCLAIMED_ADMIN,
-                     ReminderKind.UNCLAIMED_ADMIN]
+    assert kinds == [
+        ReminderKind.UNCLAIMED,
+        ReminderKind.UNCLAIMED_ADMIN,
+        ReminderKind.UNCLAIMED_ADMIN,
+    ]
     closed = replace(t, status=TicketStatus.CLOSED)
     assert desired_reminders(closed, POLICY, CAL) == []
     # The expert without a Telegram account: admins are still told.
-    waiting = replace(t, status=TicketStatus.IN_PROGRESS, expert_id=3,
-                      claimed_at=t.created_at, last_member_message_at=t.created_at)
+    waiting = replace(
+        t,
+        status=TicketStatus.IN_PROGRESS,
+        expert_id=3,
+        claimed_at=t.created_at,
+        last_member_message_at=t.created_at,
+    )
     assert {s.kind for s in desired_reminders(waiting, POLICY, CAL)} == {
         ReminderKind.EXPERT_ESCALATION
     }
@@ -320,8 +385,9 @@ def test_rules_are_a_pure_function_of_the_ticket() -> None:
 async def test_weekly_report_every_monday_9_local(h: Harness) -> None:
     sunday = local(2026, 11, 29, 15)
     created = await h.followups.ensure_weekly_report(sunday)
-    assert [(s.key, s.due_at) for s in created] == [("weekly_report:2026-W49",
-                                                     local(2026, 11, 30, 9))]
+    assert [(s.key, s.due_at) for s in created] == [
+        ("weekly_report:2026-W49", local(2026, 11, 30, 9))
+    ]
     assert await h.followups.ensure_weekly_report(sunday) == []  # idempotent
     assert await h.run_at(local(2026, 11, 30, 8, 59)) == []
     (delivery,) = await h.run_at(local(2026, 11, 30, 9))
@@ -349,6 +415,8 @@ async def test_start_up_repair_and_schedule_hook(sessions: SessionFactory) -> No
     open_tid = await add_ticket(sessions, created_at=t0)
     await add_ticket(sessions, created_at=t0, status=TicketStatus.CLOSED)
     assert await followups.sync_open_tickets(t0) == 2  # staff + admin for the open one
-    assert {k for k, _ in seen} == {f"unclaimed:{open_tid}:staff",
-                                    f"unclaimed:{open_tid}:admin:{ADMIN}"}
+    assert {k for k, _ in seen} == {
+        f"unclaimed:{open_tid}:staff",
+        f"unclaimed:{open_tid}:admin:{ADMIN}",
+    }
     assert await followups.sync_open_tickets(t0) == 0  # nothing new the second time

@@ -35,8 +35,7 @@ async def test_start_sends_overdue_once_and_times_the_next_window(
     await store.schedule(ReminderSpec("later", "test", now + timedelta(days=3)))
     sender = Recorder()
     pump = ReminderPump(store, PassThrough(), sender, clock=Clock(now))
-    jobs = install(job_queue, pump, interval=timedelta(seconds=30),
-                   horizon=timedelta(minutes=10))
+    jobs = install(job_queue, pump, interval=timedelta(seconds=30), horizon=timedelta(minutes=10))
     assert await jobs.start(now) == 1
     assert sender.keys == ["overdue"]
     names = {j.name for j in job_queue.jobs()}

@@ -30,18 +30,39 @@ WEEK = day_range(date(2026, 11, 23), date(2026, 11, 29), CAL)
 
 
 async def _question(
-    sessions: SessionFactory, text: str, action: str, category: str | None,
-    at: datetime, feedback: str | None = None, lang: str = "zh",
+    sessions: SessionFactory,
+    text: str,
+    action: str,
+    category: str | None,
+    at: datetime,
+    feedback: str | None = None,
+    lang: str = "zh",
 ) -> None:
     async with sessions() as s, s.begin():
-        q = Question(user_id=MEMBER, chat_id=MEMBER, text=text, lang=lang, category=category,
-                     action=action, faq_id="tm-x" if action == "answer" else None,
-                     created_at=at)
+        q = Question(
+            user_id=MEMBER,
+            chat_id=MEMBER,
+            text=text,
+            lang=lang,
+            category=category,
+            action=action,
+            faq_id="tm-x" if action == "answer" else None,
+            created_at=at,
+        )
         s.add(q)
         await s.flush()
         if action == "answer":
-            s.add(FaqView(user_id=MEMBER, faq_id="tm-x", question_id=q.id, source="answer",
-                          lang=lang, feedback=feedback, created_at=at))
+            s.add(
+                FaqView(
+                    user_id=MEMBER,
+                    faq_id="tm-x",
+                    question_id=q.id,
+                    source="answer",
+                    lang=lang,
+                    feedback=feedback,
+                    created_at=at,
+                )
+            )
 
 
 async def _dataset(sessions: SessionFactory) -> None:
@@ -54,30 +75,50 @@ async def _dataset(sessions: SessionFactory) -> None:
     await _question(sessions, "今天天气如何", "fallback", None, mon)
     await _question(sessions, "专利侵权诉讼", "escalate", "patent", mon)
     await _question(sessions, "软件著作权登记", "answer", "copyright", mon)
-    await _question(sessions, "上周的问题", "answer", "trademark", mon - timedelta(days=1),
-                    "solved")
+    await _question(
+        sessions, "上周的问题", "answer", "trademark", mon - timedelta(days=1), "solved"
+    )
     async with sessions() as s, s.begin():
         a = Expert(key="a", name_zh="甲", name_en="Alpha")
         b = Expert(key="b", name_zh="乙", name_en="Beta")
         s.add_all([a, b])
         await s.flush()
         ids = a.id, b.id
-    t1 = await add_ticket(sessions, created_at=mon, expert_id=ids[0],
-                          status=TicketStatus.RESOLVED, first_response_at=local(2026, 11, 23, 11),
-                          resolved_at=local(2026, 11, 24, 9), rating=5)
-    t2 = await add_ticket(sessions, created_at=local(2026, 11, 23, 16), expert_id=ids[0],
-                          status=TicketStatus.RESOLVED, first_response_at=local(2026, 11, 24, 10),
-                          resolved_at=local(2026, 11, 25, 17), rating=3)
+    t1 = await add_ticket(
+        sessions,
+        created_at=mon,
+        expert_id=ids[0],
+        status=TicketStatus.RESOLVED,
+        first_response_at=local(2026, 11, 23, 11),
+        resolved_at=local(2026, 11, 24, 9),
+        rating=5,
+    )
+    t2 = await add_ticket(
+        sessions,
+        created_at=local(2026, 11, 23, 16),
+        expert_id=ids[0],
+        status=TicketStatus.RESOLVED,
+        first_response_at=local(2026, 11, 24, 10),
+        resolved_at=local(2026, 11, 25, 17),
+        rating=3,
+    )
     await add_ticket(sessions, created_at=local(2026, 11, 24, 10), category="patent")
-    t4 = await add_ticket(sessions, created_at=local(2026, 11, 20, 16), expert_id=ids[1],
-                          status=TicketStatus.RESOLVED, first_response_at=local(2026, 11, 23, 10),
-                          resolved_at=local(2026, 11, 23, 12))
+    t4 = await add_ticket(
+        sessions,
+        created_at=local(2026, 11, 20, 16),
+        expert_id=ids[1],
+        status=TicketStatus.RESOLVED,
+        first_response_at=local(2026, 11, 23, 10),
+        resolved_at=local(2026, 11, 23, 12),
+    )
     async with sessions() as s, s.begin():
-        s.add_all([
-            TicketEvent(ticket_id=t1, kind="checkin", created_at=local(2026, 11, 27, 10)),
-            TicketEvent(ticket_id=t2, kind="checkin", created_at=local(2026, 11, 28, 10)),
-            TicketEvent(ticket_id=t4, kind="reopened", created_at=local(2026, 11, 26, 10)),
-        ])
+        s.add_all(
+            [
+                TicketEvent(ticket_id=t1, kind="checkin", created_at=local(2026, 11, 27, 10)),
+                TicketEvent(ticket_id=t2, kind="checkin", created_at=local(2026, 11, 28, 10)),
+                TicketEvent(ticket_id=t4, kind="reopened", created_at=local(2026, 11, 26, 10)),
+            ]
+        )
 
 
 async def test_figures_for_a_week(sessions: SessionFactory) -> None:
@@ -141,12 +182,17 @@ async def test_text_in_both_languages_and_csv(sessions: SessionFactory) -> None:
 
 
 def test_gap_clustering_groups_similar_wordings() -> None:
-    items = [GapQuestion(t, "trademark", lang) for t, lang in [
-        ("商标被抢注了怎么办", "zh"), ("商標被搶註了怎麼辦", "zh"), ("商标被人抢注怎么办", "zh"),
-        ("How do I record a trademark licence?", "en"),
-        ("how to record trademark license", "en"),
-        ("专利年费滞纳金", "zh"),
-    ]]
+    items = [
+        GapQuestion(t, "trademark", lang)
+        for t, lang in [
+            ("商标被抢注了怎么办", "zh"),
+            ("商標被搶註了怎麼辦", "zh"),
+            ("商标被人抢注怎么办", "zh"),
+            ("How do I record a trademark licence?", "en"),
+            ("how to record trademark license", "en"),
+            ("专利年费滞纳金", "zh"),
+        ]
+    ]
     gaps = cluster_gaps(items)
     assert [g.count for g in gaps] == [3, 2, 1]
     assert gaps[1].lang == "en"
@@ -170,8 +216,9 @@ def test_period_words() -> None:
     assert parse_period("lastweek", now, CAL) == Period(local(2026, 11, 16), local(2026, 11, 23))
     assert parse_period("上月", now, CAL) == Period(local(2026, 10, 1), local(2026, 11, 1))
     assert parse_period("2026-02", now, CAL) == Period(local(2026, 2, 1), local(2026, 3, 1))
-    assert parse_period("2026-11-01..2026-11-03", now, CAL) == Period(local(2026, 11, 1),
-                                                                       local(2026, 11, 4))
+    assert parse_period("2026-11-01..2026-11-03", now, CAL) == Period(
+        local(2026, 11, 1), local(2026, 11, 4)
+    )
     assert parse_period("today", now, CAL) == Period(local(2026, 11, 25), now)
     for bad in ("yesterday-ish", "0d", "999d", "2026-13", "2026-11-05..2026-11-01"):
         with pytest.raises(PeriodError):

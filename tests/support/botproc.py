@@ -48,7 +48,9 @@ class Emulator:
         with (workdir / "emulator.log").open("wb") as log:  # the child keeps its own fd
             process = subprocess.Popen(
                 [sys.executable, "-m", "bot.emulator", "--port", str(port)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         emulator = cls(port, process)
         _wait_http(f"{emulator.base_url}/_emu/health", time.monotonic() + 30)
@@ -96,7 +98,10 @@ class BotProcess:
         with self.log_path.open("ab") as log:  # the child keeps its own fd
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run"],
-                cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:

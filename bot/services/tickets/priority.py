@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,28 +17,27 @@ from db.models import (
     Ticket,
 )
 from faq.normalize import fold
+from faq.signals import load_signals
 
 URGENT_WITHIN = timedelta(days=3)
 
 # --- priority (pure) -------------------------------------------------------------------------
 
-_SUMMONS = re.compile(
-    r"传票|应诉|被起诉|被告|起诉了?(?:我|我们|我司|本公司|我公司)|起诉状|诉状副本|举证通知书"
-    r"|\bsummons\b|\bsubpoena|served with (?:a |the )?(?:complaint|lawsuit|claim|writ)"
-    r"|\b(?:been|got|were|was|are being|is suing)\s+sued\b|\bsued (?:us|me|our)\b"
-    r"|lawsuit against (?:us|me|our)|complaint (?:was |has been )?filed against (?:us|me|our)"
-)
-_CUSTOMS = re.compile(
-    r"海关.{0,8}?(?:扣留|扣押|查扣|暂扣|扣货|扣了|扣下|扣住)|(?:扣留|扣押|查扣|暂扣).{0,6}?海关|扣货"
-    r"|customs\W+(?:\w+\W+){0,3}?(?:detain|detention|seiz|held|hold|withh|stopp)"
-    r"|(?:detain|seiz|held|hold|stopp)\w*\W+(?:\w+\W+){0,3}?(?:by|at|in)\s+(?:the\s+)?customs"
-)
-
 
 class UrgentReason(enum.StrEnum):
-    DEADLINE = "deadline"  # the matter deadline is within 3 days (or already past)
-    SUMMONS = "summons"  # 传票 / 应诉 / summons / being sued
-    CUSTOMS = "customs"  # 海关扣留 / 扣货 / customs detention
+    DEADLINE = "deadline"  # the matter deadline is within DEADLINE_URGENT_DAYS (or past)
+    SUMMONS = "summons"  # signal "court": 传票 / 应诉 / summons / being sued
+    CUSTOMS = "customs"  # signal "customs": goods held by customs
+    PLATFORM = "platform"  # signal "platform": a store frozen, listings taken down, a TRO
+
+
+# The triage engine's hard signals (faq/rules/signals.yaml) are the one source of truth
+# for what makes a matter urgent; these are the urgent classes' names on a ticket.
+_URGENT_SIGNALS: Mapping[str, UrgentReason] = {
+    "court": UrgentReason.SUMMONS,
+    "customs": UrgentReason.CUSTOMS,
+    "platform": UrgentReason.PLATFORM,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +47,22 @@ class PriorityAssessment:
 
 
 def urgent_signals(text: str) -> tuple[UrgentReason, ...]:
-    """Summons and customs detention mentioned in ``text`` (zh or en). Pure."""
-    folded = fold(text)
-    found: list[UrgentReason] = []
-    if _SUMMONS.search(folded):
-        found.append(UrgentReason.SUMMONS)
-    if _CUSTOMS.search(folded):
-        found.append(UrgentReason.CUSTOMS)
-    return tuple(found)
+    """The urgent hard signals of the triage engine that fire on ``text``. Pure."""
+    fired = load_signals().fired(fold(text))
+    return tuple(_URGENT_SIGNALS[s.name] for s in fired if s.urgent and s.name in _URGENT_SIGNALS)
 
 
-def assess_priority(text: str, deadline_at: datetime | None, now: datetime) -> PriorityAssessment:
-    """Urgent when the deadline is within 3 days of ``now`` (or past), or the text mentions a
-    summons or a customs detention; else normal. Pure."""
+def assess_priority(
+    text: str,
+    deadline_at: datetime | None,
+    now: datetime,
+    urgent_within: timedelta = URGENT_WITHIN,
+) -> PriorityAssessment:
+    """Urgent when the deadline is within ``urgent_within`` of ``now`` (DEADLINE_URGENT_DAYS,
+    or past), or an urgent signal fires on the text (court papers, detained goods, a
+    platform action); else normal. Pure."""
     reasons: list[UrgentReason] = []
-    if deadline_at is not None and deadline_at - now <= URGENT_WITHIN:
+    if deadline_at is not None and deadline_at - now <= urgent_within:
         reasons.append(UrgentReason.DEADLINE)
     reasons.extend(urgent_signals(text))
     return PriorityAssessment(Priority.URGENT if reasons else Priority.NORMAL, tuple(reasons))
@@ -79,6 +79,7 @@ async def apply_member_text(
     deadline: datetime | None = None,
     force_deadline: bool = False,
     why: str | None = None,
+    urgent_within: timedelta = URGENT_WITHIN,
 ) -> bool:
     """Learn a deadline and urgency from new text on a ticket (never commits).
 
@@ -100,7 +101,7 @@ async def apply_member_text(
             detail=f"{old} → {new}" + (f": {why}" if why else ""),
             at=now,
         )
-    assessment = assess_priority(text, ticket.deadline_at, now)
+    assessment = assess_priority(text, ticket.deadline_at, now, urgent_within)
     raised = False
     if assessment.priority is Priority.URGENT and ticket.priority is not Priority.URGENT:
         ticket.priority = Priority.URGENT

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from bot.services.experts import OPEN_STATUSES, find_expert, open_counts
 from bot.services.roles import Actor, load_actor
 from bot.services.tickets.assignment import AssignOutcome, Candidate, choose_expert
 from bot.services.tickets.numbers import format_number, lock_expert, next_seq, sqlite_write_lock
-from bot.services.tickets.priority import apply_member_text, assess_priority
+from bot.services.tickets.priority import URGENT_WITHIN, apply_member_text, assess_priority
 from bot.services.tickets.repo import add_event, load_ticket, run_update, transition
 from bot.services.tickets.rules import (
     CLAIMABLE,
@@ -78,10 +78,12 @@ class TicketService:
         zone: ZoneInfo,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        urgent_within: timedelta = URGENT_WITHIN,
     ) -> None:
         self._sessions = sessions
         self._zone = zone
         self._clock = clock
+        self._urgent_within = urgent_within
 
     # opening and assignment ---------------------------------------------------------------
 
@@ -103,7 +105,7 @@ class TicketService:
         now = self._clock()
         year = now.astimezone(self._zone).year
         deadline = parse_deadline(question, now, self._zone)
-        assessment = assess_priority(question, deadline, now)
+        assessment = assess_priority(question, deadline, now, self._urgent_within)
         detail_parts = [f"priority={assessment.priority.value}"]
         if assessment.reasons:
             detail_parts.append("(" + ", ".join(r.value for r in assessment.reasons) + ")")
@@ -470,7 +472,7 @@ class TicketService:
         deadline_at: datetime | None,
         why: str | None = None,
     ) -> TicketView:
-        """Set or clear the matter deadline; a deadline within 3 days makes it urgent."""
+        """Set or clear the matter deadline; one within DEADLINE_URGENT_DAYS makes it urgent."""
         now = self._clock()
         async with self._sessions() as s, s.begin():
             row, _actor = await self._for_team_action(s, ticket, actor_id, open_only=False)
@@ -484,6 +486,7 @@ class TicketService:
                 deadline=deadline_at,
                 force_deadline=True,
                 why=why,
+                urgent_within=self._urgent_within,
             )
             return await ticket_view(s, row)
 
