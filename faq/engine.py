@@ -74,7 +74,7 @@ class Thresholds:
     suggest: float = 20.0  # score an entry needs to be suggested or kept as context
     margin: float = 3.0  # points the best entry must lead the next one by
     tentative: float = 20.0  # best score for a tentative answer ("I think you mean …")
-    flag: float = 0.5  # scorer risk at which the expert offer is made prominent
+    flag: float = 0.4  # scorer risk at which the expert offer is made prominent
     escalate: float = 0.9  # scorer risk at which the message goes to an expert
 
 

@@ -54,7 +54,6 @@ def test_answers(engine: TriageEngine, text: str, faq_id: str) -> None:
         ("我们被告了怎么办", "inf-sued"),
         ("我们被起诉了", "inf-sued"),
         ("we got sued by a competitor", "inf-sued"),
-        ("员工离职带走了客户资料", "inf-trade-secret"),
     ],
 )
 def test_escalations_keep_the_entry(engine: TriageEngine, text: str, faq_id: str) -> None:
@@ -64,6 +63,16 @@ def test_escalations_keep_the_entry(engine: TriageEngine, text: str, faq_id: str
         faq_id,
         "infringement",
     )
+
+
+def test_a_soft_case_is_answered_with_the_expert_offer_prominent(engine: TriageEngine) -> None:
+    # no hard signal: the learned scorer flags it, the trade-secret answer is still shown
+    decision = engine.triage("员工离职带走了客户资料")
+    assert (decision.action, decision.faq_id) in {
+        ("answer", "inf-trade-secret"),
+        ("tentative", "inf-trade-secret"),
+    }
+    assert decision.flagged
 
 
 @pytest.mark.parametrize(
