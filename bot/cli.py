@@ -54,24 +54,27 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from faq.evaluate import Metrics, evaluate, format_report, load_eval_items
 
     engine = build_engine(settings)
-    report = evaluate(engine, load_eval_items(Path(args.file)))
+    report = evaluate(engine, load_eval_items(*(Path(f) for f in args.file)))
     if args.json:
         scopes: dict[str, Metrics] = {"all": report.overall}
         for lang, metrics in report.by_lang.items():
             scopes[lang] = metrics
-        figures = {
-            scope: {
-                "items": m.items,
-                "answer_accuracy": m.answer_accuracy,
-                "false_answer_rate": m.false_answer_rate,
-                "escalation_recall": m.escalation_recall,
-                "category_accuracy": m.category_accuracy,
-            }
-            for scope, m in scopes.items()
-        }
-        print(json.dumps(figures))
+        print(json.dumps({scope: m.figures() for scope, m in scopes.items()}))
         return 0
     print(format_report(report, failures=args.failures))
+    return 0
+
+
+def cmd_faq_train(args: argparse.Namespace, settings: Settings) -> int:
+    from faq.scorer import MODEL_FILE, build, dump
+
+    try:
+        scorer = build()
+    except ImportError:
+        print("ipdesk faq train needs scikit-learn: pip install -e '.[dev]'", file=sys.stderr)
+        return EXIT_CONFIG
+    MODEL_FILE.write_text(dump(scorer), encoding="utf-8")
+    print(f"wrote {MODEL_FILE} ({len(scorer.weights)} escalation features)")
     return 0
 
 
@@ -213,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.set_defaults(func=cmd_ask)
 
-    ev = sub.add_parser("eval", help="score a labelled JSONL file")
-    ev.add_argument("file")
+    ev = sub.add_parser("eval", help="score labelled JSONL files")
+    ev.add_argument("file", nargs="+")
     ev.add_argument("--failures", action="store_true", help="list the misses")
     ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ev.set_defaults(func=cmd_eval)
@@ -234,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="then delete from the database the phrasings the files now hold",
     )
     export.set_defaults(func=cmd_faq_export)
+    train = faq_sub.add_parser(
+        "train", help="rebuild the escalation scorer from its examples (needs the dev extra)"
+    )
+    train.set_defaults(func=cmd_faq_train)
 
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -18,12 +18,17 @@ def _label(text: str) -> str:
     return text if len(text) <= BUTTON_TEXT_MAX else text[: BUTTON_TEXT_MAX - 1] + "…"
 
 
-def topics(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+def topics(
+    catalog: Catalog, lang: Lang, *, expert_question_id: int | None = None
+) -> InlineKeyboardMarkup:
+    """The topic menu; after an unanswered question, "Ask an expert" about it first."""
     buttons = [
         InlineKeyboardButton(catalog.raw(lang, f"topic_{c}"), callback_data=encode(Cb.TOPIC, c))
         for c in CATEGORIES
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    if expert_question_id is not None:
+        rows.insert(0, [_expert_about(catalog, lang, expert_question_id)])
     rows.append(
         [InlineKeyboardButton(catalog.raw(lang, "btn_language"), callback_data=encode(Cb.LANG))]
     )
@@ -50,20 +55,41 @@ def entries(catalog: Catalog, lang: Lang, items: Iterable[FaqEntry]) -> InlineKe
     return InlineKeyboardMarkup(rows)
 
 
-def after_answer(
-    catalog: Catalog, lang: Lang, view_id: int, related: Iterable[FaqEntry]
+def _expert_about(catalog: Catalog, lang: Lang, question_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        catalog.raw(lang, "btn_ask_expert"),
+        callback_data=encode(Cb.EXPERT_FROM_QUESTION, question_id),
+    )
+
+
+def small_talk(
+    catalog: Catalog, lang: Lang, question_id: int, kind: str, fees: Iterable[FaqEntry]
 ) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(
-                catalog.raw(lang, "btn_solved"), callback_data=encode(Cb.SOLVED, view_id)
-            ),
-            InlineKeyboardButton(
-                catalog.raw(lang, "btn_ask_expert"),
-                callback_data=encode(Cb.EXPERT_FROM_VIEW, view_id),
-            ),
-        ]
-    ]
+    """After small talk: the fee entries for "how much?", else the topics (with an expert
+    for "are you a bot?")."""
+    if kind == "price":
+        return entries(catalog, lang, fees)
+    if kind == "bot":
+        return topics(catalog, lang, expert_question_id=question_id)
+    return topics(catalog, lang)
+
+
+def after_answer(
+    catalog: Catalog,
+    lang: Lang,
+    view_id: int,
+    related: Iterable[FaqEntry],
+    *,
+    expert_first: bool = False,
+) -> InlineKeyboardMarkup:
+    """Solved / Ask an expert; a flagged answer puts "Ask an expert" alone on top."""
+    expert = InlineKeyboardButton(
+        catalog.raw(lang, "btn_ask_expert"), callback_data=encode(Cb.EXPERT_FROM_VIEW, view_id)
+    )
+    solved = InlineKeyboardButton(
+        catalog.raw(lang, "btn_solved"), callback_data=encode(Cb.SOLVED, view_id)
+    )
+    rows = [[expert], [solved]] if expert_first else [[solved, expert]]
     rows.extend(
         [InlineKeyboardButton("↪ " + _label(e.title[lang]), callback_data=encode(Cb.FAQ, e.id))]
         for e in related

@@ -22,6 +22,9 @@ from handlers import profile as dialogue
 from handlers.callbacks import decode
 from handlers.common import Press, identity, profile_of, send_html, send_plain_long
 
+# Entries a bare "how much?" is pointed to.
+FEE_IDS = ["gen-fees", "tm-fees", "pt-fees"]
+
 log = logging.getLogger(__name__)
 
 RELATED_SHOWN = 3
@@ -126,12 +129,37 @@ async def answer_question(
         profile = await profile_of(update, context, detected)
     lang = decision.lang
     note = catalog.t(lang, "edited_note") + "\n\n" if edited else ""
-    if decision.action == "answer" and decision.answer and decision.faq_id:
+    if decision.action in ("answer", "tentative") and decision.answer and decision.faq_id:
         entry = services.engine.kb.get(decision.faq_id)
         assert logged.view_id is not None
-        await _send_answer(context, chat.id, lang, entry, decision.answer, logged.view_id, note)
+        if decision.action == "tentative":
+            title = entry.title[lang] if entry else decision.faq_id
+            note += catalog.t(lang, "tentative_intro", title=title) + "\n\n"
+        if decision.flagged:
+            note += catalog.t(lang, "flagged_note") + "\n\n"
+        alternatives = [c.faq_id for c in decision.suggestions]
+        await _send_answer(
+            context,
+            chat.id,
+            lang,
+            entry,
+            decision.answer,
+            logged.view_id,
+            note,
+            alternatives=alternatives,
+            expert_first=decision.flagged,
+        )
     elif decision.action == "escalate":
         await _send_escalation(context, chat.id, lang, decision, logged.question_id, note)
+    elif decision.action == "smalltalk" and decision.smalltalk:
+        await send_html(
+            context,
+            chat.id,
+            note + catalog.t(lang, f"smalltalk_{decision.smalltalk}"),
+            keyboards.small_talk(
+                catalog, lang, logged.question_id, decision.smalltalk, _entries(context, FEE_IDS)
+            ),
+        )
     elif decision.suggestions:
         items = _entries(context, [c.faq_id for c in decision.suggestions])
         await send_html(
@@ -141,8 +169,12 @@ async def answer_question(
             keyboards.suggestions(catalog, lang, logged.question_id, items),
         )
     else:
+        key = "fallback" if "out_of_remit" in decision.reasons else "fallback_unsure"
         await send_html(
-            context, chat.id, note + catalog.t(lang, "fallback"), keyboards.topics(catalog, lang)
+            context,
+            chat.id,
+            note + catalog.t(lang, key),
+            keyboards.topics(catalog, lang, expert_question_id=logged.question_id),
         )
 
 
@@ -159,9 +191,14 @@ async def _send_answer(
     answer: str,
     view_id: int,
     note_html: str = "",
+    *,
+    alternatives: list[str] | None = None,
+    expert_first: bool = False,
 ) -> None:
+    """An FAQ answer; a tentative one lists the alternatives instead of related entries."""
     catalog = context.services.catalog
-    related = _entries(context, list(entry.related[:RELATED_SHOWN])) if entry else []
+    shown = alternatives if alternatives else list(entry.related) if entry else []
+    related = _entries(context, shown[:RELATED_SHOWN])
     title = f"<b>{html(entry.title[lang])}</b>" if entry else ""
     await send_plain_long(
         context,
@@ -169,7 +206,7 @@ async def _send_answer(
         answer,
         header_html=(note_html + title).strip(),
         footer_html=f"<i>{catalog.t(lang, 'answer_prompt')}</i>",
-        markup=keyboards.after_answer(catalog, lang, view_id, related),
+        markup=keyboards.after_answer(catalog, lang, view_id, related, expert_first=expert_first),
     )
 
 

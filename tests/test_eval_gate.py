@@ -1,6 +1,11 @@
-"""Regression gate: the held-out questions, scored by `ipdesk eval` as a person would run it.
+"""Regression gates, scored by `ipdesk eval` as a person would run it.
 
-The figures are only checked against floors; the held-out file is never used for tuning.
+The frozen blind set (tests/data/blind/frozen) was written by three writers who never saw
+the knowledge base or the rules; it is never tuned on (faq/rules/scorer.yaml must not
+list it). Its floors and ceilings are per language, a little below the figures measured
+when the scorer was shipped (see faq/README.md), so a regression fails here.
+The older sets (eval_*.jsonl) are training data of the scorer now: their floor only
+catches a broken engine, it is not evidence of accuracy.
 """
 
 from __future__ import annotations
@@ -10,25 +15,51 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).parent / "data"
-MIN_ANSWER_ACCURACY = 0.85
-MAX_FALSE_ANSWERS = 0.08
+FROZEN = sorted((DATA / "blind" / "frozen").glob("*.jsonl"))
+
+# (floor of answer accuracy, ceiling of false answers, floor of escalation recall,
+#  ceiling of answerable questions escalated, floor of category accuracy)
+GATES = {
+    "zh": (0.90, 0.07, 0.70, 0.05, 0.93),
+    "en": (0.83, 0.10, 0.88, 0.05, 0.93),
+}
 
 
-def _eval(name: str) -> dict[str, dict[str, float]]:
+def _eval(*paths: Path) -> dict[str, dict[str, float]]:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "eval", "--json", str(DATA / name)],
+        [sys.executable, "-m", "bot.cli", "eval", "--json", *map(str, paths)],
         capture_output=True,
         text=True,
         check=True,
-        timeout=120,
+        timeout=300,
     )
     figures: dict[str, dict[str, float]] = json.loads(result.stdout)
     return figures
 
 
-def test_heldout_set_stays_above_the_floor() -> None:
-    overall = _eval("eval_heldout.jsonl")["all"]
+@pytest.fixture(scope="module")
+def frozen() -> dict[str, dict[str, float]]:
+    assert len(FROZEN) == 3
+    return _eval(*FROZEN)
+
+
+@pytest.mark.parametrize("lang", sorted(GATES))
+def test_frozen_blind_set_per_language(frozen: dict[str, dict[str, float]], lang: str) -> None:
+    accuracy, false_answers, recall, over_escalated, category = GATES[lang]
+    m = frozen[lang]
+    assert m["items"] >= 250
+    assert m["answer_accuracy"] >= accuracy, m
+    assert m["false_answer_rate"] <= false_answers, m
+    assert m["escalation_recall"] >= recall, m
+    assert m["answerable_escalated"] <= over_escalated, m
+    assert m["category_accuracy"] >= category, m
+
+
+def test_older_sets_stay_above_the_floor() -> None:
+    overall = _eval(DATA / "eval_heldout.jsonl")["all"]
     assert overall["items"] >= 200
-    assert overall["answer_accuracy"] >= MIN_ANSWER_ACCURACY, overall
-    assert overall["false_answer_rate"] <= MAX_FALSE_ANSWERS, overall
+    assert overall["answer_accuracy"] >= 0.85, overall
+    assert overall["false_answer_rate"] <= 0.08, overall

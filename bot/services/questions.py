@@ -62,7 +62,7 @@ class QuestionLog:
             s.add(question)
             await s.flush()
             view_id = None
-            if decision.action == "answer" and decision.faq_id:
+            if decision.action in ("answer", "tentative") and decision.faq_id:
                 view = FaqView(
                     user_id=user_id,
                     faq_id=decision.faq_id,

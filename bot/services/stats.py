@@ -315,7 +315,7 @@ class StatsService:
             wants_expert = action == "escalate" or "expert" in marks
             for acc in (total, cats[cat]):
                 acc.questions += 1
-                acc.faq_answered += action == "answer"
+                acc.faq_answered += action in ("answer", "tentative")
                 acc.solved += is_solved
             asked_expert += wants_expert
             fallback += action == "fallback"

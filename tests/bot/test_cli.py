@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-KEYS = {"text", "lang", "category", "action", "faq_id", "score", "answer"}
+KEYS = {
+    "text", "lang", "category", "action", "faq_id", "score", "risk", "flagged", "signals",
+    "answer",
+}  # fmt: skip
 
 
 def ipdesk(

@@ -413,9 +413,12 @@ async def test_fallback_shows_topics_never_an_answer(
     await client.create_user(new_user_id, "Gus", language_code=language_code)
     reply = await ask(client, new_user_id, text)
     assert reply.body == t(lang, "fallback")
-    assert labels(reply)[:5] == (ZH_TOPICS if lang == "zh" else EN_TOPICS)
+    # every fallback offers an expert about the question first, then the topics
+    assert labels(reply)[0] == t(lang, "btn_ask_expert")
+    assert labels(reply)[1:6] == (ZH_TOPICS if lang == "zh" else EN_TOPICS)
     data = [b.callback_data or "" for b in reply.buttons]
-    assert not any(d.startswith(("ok:", "x:", "f:", "e:")) for d in data)
+    assert data[0].startswith("e:")
+    assert not any(d.startswith(("ok:", "x:", "f:")) for d in data)
     assert t(lang, "answer_prompt") not in reply.body
 
 
@@ -571,3 +574,33 @@ async def until_polling(client: EmulatorClient, *, since: int) -> None:
             if await client.api_calls("getUpdates", since=since):
                 return
             await asyncio.sleep(0.1)
+
+
+async def test_being_sued_is_offered_an_expert_never_out_of_scope(
+    client: EmulatorClient, new_user_id: int
+) -> None:
+    await client.create_user(new_user_id, "Gus", language_code="zh-hans")
+    reply = await ask(client, new_user_id, "我们被告了怎么办")
+    assert t("zh", "escalate_intro") in reply.body
+    assert t("zh", "fallback") not in reply.body
+    assert (reply.buttons[0].callback_data or "").startswith("e:")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("你好", "greeting"), ("谢谢", "thanks"), ("多少钱", "price")]
+)
+async def test_small_talk_gets_a_friendly_reply(
+    client: EmulatorClient, new_user_id: int, text: str, kind: str
+) -> None:
+    await client.create_user(new_user_id, "Gus", language_code="zh-hans")
+    reply = await ask(client, new_user_id, text)
+    assert reply.body == t("zh", f"smalltalk_{kind}")
+
+
+async def test_one_latin_word_keeps_a_chinese_member_in_chinese(
+    client: EmulatorClient, new_user_id: int
+) -> None:
+    await client.create_user(new_user_id, "Gus", language_code="zh-hans")
+    await ask(client, new_user_id, "商标怎么注册")
+    reply = await ask(client, new_user_id, "ok")
+    assert reply.body == t("zh", "smalltalk_ack")
