@@ -78,6 +78,36 @@ def _similarity(a: str, b: str, **_: Any) -> float:
     )
 
 
+class _Leaders:
+    """The groups' leading wordings, searched with rapidfuzz's own scorers (C speed): the
+    best leader by `_similarity` is the better of the best by each of its two parts."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._packed: list[str] = []
+
+    def add(self, norm: str) -> None:
+        self.texts.append(norm)
+        self._packed.append(norm.replace(" ", ""))
+
+    def best(self, norm: str, cutoff: float) -> int | None:
+        """Index of the leader most similar to `norm` (the first on a tie), if ≥ cutoff."""
+        found = [
+            process.extractOne(
+                norm.replace(" ", ""),
+                self._packed,
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=cutoff,
+            ),
+            process.extractOne(
+                norm, self.texts, scorer=fuzz.token_sort_ratio, processor=None, score_cutoff=cutoff
+            ),
+        ]
+        hits = [(-score, index) for hit in found if hit is not None for _, score, index in [hit]]
+        return min(hits)[1] if hits else None
+
+
 def cluster_gaps(
     items: Sequence[GapQuestion], cutoff: float = GAP_SIMILARITY, limit: int | None = GAP_LIMIT
 ) -> list[FaqGap]:
@@ -94,19 +124,17 @@ def cluster_gaps(
         if norm:
             by_norm[norm].append(item)
     ordered = sorted(by_norm, key=lambda n: (-len(by_norm[n]), n))
-    leaders: list[str] = []
+    leaders = _Leaders()
     members: dict[str, list[str]] = {}
     for norm in ordered:
-        found = process.extractOne(
-            norm, leaders, scorer=_similarity, processor=None, score_cutoff=cutoff
-        )
+        found = leaders.best(norm, cutoff)
         if found is None:
-            leaders.append(norm)
+            leaders.add(norm)
             members[norm] = [norm]
         else:
-            members[found[0]].append(norm)
+            members[leaders.texts[found]].append(norm)
     gaps = []
-    for leader in leaders:
+    for leader in leaders.texts:
         originals = [q for norm in members[leader] for q in by_norm[norm]]
         wordings = Counter(q.text.strip() for q in originals)
         ranked = [w for w, _ in sorted(wordings.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -148,6 +148,10 @@ async def test_admin_adds_a_phrasing_and_the_question_is_answered(
 
     reply = await say(client, member, question)
     assert title() in reply.body  # answered at once, by the entry the admin chose
+    [(phrasing_id,)] = rows(bot, "SELECT id FROM faq_phrasings")
+    alert = await forge(client, member, reply, f"phx:{phrasing_id}.1")  # a member removing it
+    assert alert == t("tk_err_not_allowed")
+    assert rows(bot, "SELECT count(*) FROM faq_phrasings") == [(1,)]
 
     # /phrasings lists it; removing it undoes it at once.
     listed = await say(client, ADMIN_ID, "/phrasings")

@@ -258,3 +258,38 @@ async def test_exported_phrasings_leave_the_database_but_their_gaps_stay_reviewe
     assert await phrasings.all() == []
     assert STRANGE not in {g.example for g in await GapService(sessions).groups(ADMIN, SINCE)}
     assert await phrasings.forget_exported([added.phrasing.id]) == 0
+
+
+def test_fast_grouping_matches_the_reference_definition() -> None:
+    """The leader search with rapidfuzz's own scorers groups exactly as the plain
+    `_similarity` scorer does, on the development sets' questions."""
+    import json
+    from pathlib import Path
+
+    from rapidfuzz import process
+
+    from bot.services.faq_gaps import GAP_SIMILARITY, _Leaders, _similarity
+    from faq.normalize import normalize
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    texts = [
+        json.loads(line)["text"]
+        for name in ("eval_dev.jsonl", "eval_dev2.jsonl")
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    norms = sorted({normalize(t) for t in texts} - {""})
+    fast = _Leaders()
+    slow_leaders: list[str] = []
+    for norm in norms:
+        reference = process.extractOne(
+            norm, slow_leaders, scorer=_similarity, processor=None, score_cutoff=GAP_SIMILARITY
+        )
+        found = fast.best(norm, GAP_SIMILARITY)
+        assert (found is None) == (reference is None), norm
+        if reference is None:
+            slow_leaders.append(norm)
+            fast.add(norm)
+        else:
+            assert found == reference[2], norm
+    assert len(slow_leaders) > 50  # the data really has many groups
