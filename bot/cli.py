@@ -188,6 +188,25 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_events_export(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.services.errors import NotFound
+    from bot.services.events import export_csv_url
+
+    try:
+        data = asyncio.run(export_csv_url(settings, args.event))
+    except NotFound:
+        print(f"ipdesk: there is no event {args.event}", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(data, encoding="utf-8-sig", newline="")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(data)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import run
 
@@ -260,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     mem_import = members_sub.add_parser("import", help="load the member list CSV (re-importable)")
     mem_import.add_argument("file")
     mem_import.set_defaults(func=cmd_members_import)
+
+    events = sub.add_parser("events", help="forum sessions and training courses")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    ev_export = events_sub.add_parser("export", help="an event's registration list as CSV")
+    ev_export.add_argument("event", type=int, help="the event number (from /events)")
+    ev_export.add_argument("--out", help="write to this file (UTF-8 with BOM) instead of stdout")
+    ev_export.set_defaults(func=cmd_events_export)
 
     report = sub.add_parser("report", help="service-quality report for a period")
     report.add_argument(

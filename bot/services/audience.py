@@ -5,7 +5,7 @@
   interest topics, which members switch on themselves.
 * **Audience**: languages, and the member company's industry, export markets and city from
   the member list (``ipdesk members import``). Empty means "no restriction". Only users with
-  the member role who have not blocked the bot are ever selected.
+  the member role who have not blocked the bot (nor been stopped by an admin) are selected.
 
 The selection is one SQL statement (:func:`recipients_query`), so planning 20,000 recipient
 rows is one ``INSERT … SELECT`` and never loads the members into Python.
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, not_, or_, select
 
 from bot.services.errors import DomainError
-from db.models import Company, Role, Subscription, User
+from db.models import Block, Company, Role, Subscription, User
 from faq.models import LANGS
 
 TOPICS = ("trademark", "patent", "copyright", "enforcement", "foreign_trade", "events", "alerts")
@@ -166,6 +166,7 @@ def audience_conditions(audience: Audience, topic: str) -> list[Any]:
     conditions: list[Any] = [
         User.role == Role.MEMBER,
         User.blocked_bot_at.is_(None),
+        not_(exists().where(Block.user_id == User.id)),  # stopped by an admin
         subscribed(topic),
     ]
     if audience.langs:

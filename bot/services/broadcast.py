@@ -37,7 +37,7 @@ from bot.services.followups import Delivery, Skip
 from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, Draft, _draft
 from bot.services.reminders import ClaimedReminder
 from bot.services.timefmt import format_datetime
-from db.models import Announcement, Event, Subscription, User
+from db.models import Announcement, Block, Event, Subscription, User
 from db.session import SessionFactory
 from faq.models import Lang
 
@@ -166,6 +166,7 @@ class BroadcastPreparer:
         topic = draft.effective_topic or ""
         async with self._sessions() as s:
             user = await s.get(User, user_id)
+            stopped = await s.get(Block, user_id) is not None  # an admin stopped them
             choice = await s.scalar(
                 select(Subscription.enabled).where(
                     Subscription.user_id == user_id, Subscription.topic == topic
@@ -173,7 +174,7 @@ class BroadcastPreparer:
             )
         if user is None:
             return Skip("user no longer exists", failed=True)
-        if user.blocked_bot_at is not None:
+        if user.blocked_bot_at is not None or stopped:
             return Skip(BLOCKED, failed=True)
         wanted = (topic in DEFAULT_ON) if choice is None else bool(choice)
         if not wanted:

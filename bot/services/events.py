@@ -34,8 +34,9 @@ from bot.services.members import preferred_lang
 from bot.services.reminders import ClaimedReminder, ReminderSpec, cancel_keys, schedule
 from bot.services.roles import is_staff, load_actor
 from bot.services.timefmt import format_datetime
+from bot.settings import Settings
 from db.models import Announcement, Company, Event, Registration, Role, User
-from db.session import SessionFactory
+from db.session import SessionFactory, make_engine, make_session_factory
 
 REGISTERED = "registered"
 WAITING = "waiting"
@@ -218,7 +219,7 @@ class EventService:
                 else None
             )
             if reg is None:
-                reg = Registration(event_id=event_id, user_id=user_id)
+                reg = Registration(event_id=event_id, user_id=user_id, created_at=now)
                 s.add(reg)
             reg.status = status
             reg.company = company
@@ -582,3 +583,15 @@ class KindRouter:
         if reminder.kind in KINDS:
             return await self._events.prepare(reminder, now)
         return await self._default.prepare(reminder, now)
+
+
+async def export_csv_url(settings: Settings, event_id: int) -> str:
+    """``ipdesk events export``: open the database, export, dispose of the engine."""
+    from bot.followup_config import build_calendar
+
+    engine = make_engine(settings.database_url)
+    try:
+        service = EventService(make_session_factory(engine), build_calendar(settings))
+        return await service.export_csv(None, event_id)
+    finally:
+        await engine.dispose()

@@ -265,7 +265,10 @@ class OutreachService:
                     Announcement.compose_step.in_(list(TYPED_STEPS)),
                 )
             )
-            self.composing = set(rows.all())
+            found = set(rows.all())
+        # In place: the compose filter holds this very set.
+        self.composing.clear()
+        self.composing.update(found)
         return len(self.composing)
 
     async def start(self, author_id: int, kind: str) -> Draft:

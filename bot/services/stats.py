@@ -56,6 +56,7 @@ from bot.services.faq_gaps import (
     cluster_gaps,
     gap_questions,
 )
+from bot.services.outreach import OutreachSummary, outreach_summary
 from db.models import Expert, FaqView, GapStatus, Question, Ticket, TicketEvent
 from db.session import SessionFactory
 from faq.models import CATEGORIES, Lang
@@ -217,6 +218,7 @@ class ServiceStats:
     by_category: tuple[GroupStats, ...]
     by_expert: tuple[GroupStats, ...]
     gaps: tuple[FaqGap, ...]
+    outreach: OutreachSummary | None = None  # announcements and events (issue 11)
 
     @property
     def self_service_rate(self) -> float | None:
@@ -416,6 +418,7 @@ class StatsService:
             by_category=by_category,
             by_expert=by_expert,
             gaps=gaps,
+            outreach=await outreach_summary(s, period.start, period.end),
         )
 
     async def _expert_names(
@@ -606,7 +609,29 @@ def render_text(
         lines.append(r("gp_report_hint"))
     else:
         lines.append(r("stats_gaps_none"))
+    if stats.outreach is not None:
+        lines += ["", *outreach_lines(r, stats.outreach)]
     return "\n".join(lines)
+
+
+def outreach_lines(r: _Renderer, o: OutreachSummary) -> list[str]:
+    """The report's outreach section: announcements sent, reach, sign-ups, attendance and
+    satisfaction with events."""
+    return [
+        r("ob_report_title"),
+        r(
+            "ob_report_line",
+            announcements=o.announcements,
+            news=o.by_kind.get("news", 0),
+            events=o.by_kind.get("event", 0),
+            alerts=o.by_kind.get("alert", 0),
+            reach=o.reach,
+            signups=o.signups,
+            attendance=o.attendance,
+            satisfaction=_num(o.satisfaction, 1),
+            feedback=o.feedback_count,
+        ),
+    ]
 
 
 # -- CSV ----------------------------------------------------------------------------------
@@ -671,6 +696,17 @@ def csv_rows(stats: ServiceStats, calendar: WorkCalendar) -> list[tuple[str, ...
         rows.append((start, end, "faq_gap", str(i), "count", str(gap.count)))
         rows.append((start, end, "faq_gap", str(i), "example", gap.example))
         rows.append((start, end, "faq_gap", str(i), "category", gap.category))
+    if stats.outreach is not None:
+        o = stats.outreach
+        for metric, value in (
+            ("announcements", o.announcements),
+            ("reach", o.reach),
+            ("signups", o.signups),
+            ("attendance", o.attendance),
+            ("event_feedback_count", o.feedback_count),
+            ("event_satisfaction", o.satisfaction),
+        ):
+            rows.append((start, end, "outreach", "", metric, fmt(value)))
     return rows
 
 

@@ -165,3 +165,16 @@ async def test_update_draft_refuses_unknown_topics(sessions: SessionFactory) -> 
         await service.update_draft(ADMIN, topic="events")
     with pytest.raises(ComposeError):
         await service.start(ADMIN, "poster")
+
+
+async def test_members_an_admin_stopped_are_never_selected(sessions: SessionFactory) -> None:
+    from db.models import Block
+
+    await populate(sessions)
+    async with sessions() as s, s.begin():
+        s.add(Block(user_id=104, blocked_by=ADMIN))
+    service = OutreachService(sessions)
+    await service.start(ADMIN, "alert")
+    await service.update_draft(ADMIN, text_zh="预警", step="review")
+    planned = await service.confirm(ADMIN, NOW, None, None, None)
+    assert set(await _outbox(sessions, planned.id)) == {101, 102, 103}
