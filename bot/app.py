@@ -23,6 +23,7 @@ from bot.services.followups import FollowupService
 from bot.services.members import MemberService
 from bot.services.outreach import OUTBOX_KIND, OutreachService
 from bot.services.phrasings import PhrasingService
+from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
 from bot.services.reminders import ReminderStore
@@ -33,7 +34,7 @@ from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
-from handlers import register
+from handlers import housekeeping, register
 from handlers.board import ticket_changed
 from handlers.broadcast import start_lane
 from handlers.delivery import TelegramSender
@@ -72,6 +73,7 @@ def build_services(settings: Settings) -> Services:
         gaps=GapService(sessions),
         outreach=OutreachService(sessions),
         events=EventService(sessions, calendar),
+        privacy=PrivacyService(sessions),
     )
 
 
@@ -89,6 +91,8 @@ async def _post_init(app: IpdeskApp) -> None:
         log.info("delivered %d relayed message(s) stored before the last stop", resent)
     await _start_followups(app)
     await start_lane(app)
+    if app.job_queue is not None:
+        housekeeping.install(app.job_queue, services.settings)
     log.info("ipdesk ready: %d FAQ entries", len(services.engine.kb))
 
 

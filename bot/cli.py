@@ -114,6 +114,56 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """A consistent backup while the bot runs: FILE, or a timestamped one in BACKUP_DIR."""
+    from datetime import UTC, datetime
+
+    from bot.services.backup import BackupError, backup, backup_name
+
+    target = (
+        Path(args.file)
+        if args.file
+        else settings.backup_directory / backup_name(settings.database_url, datetime.now(UTC))
+    )
+    try:
+        result = backup(settings.database_url, target)
+    except (BackupError, OSError) as exc:
+        print(f"ipdesk: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written: {result.path} ({result.size} bytes)")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace the database with a backup (stop the bot first), then migrate it."""
+    import asyncio
+
+    from bot.services.backup import BackupError, restore
+    from bot.startup import StartupFailure, prepare_database
+
+    try:
+        asyncio.run(restore(settings.database_url, Path(args.file), force=args.force))
+        asyncio.run(prepare_database(settings))
+    except BackupError as exc:
+        print(f"ipdesk: restore refused: {exc}", file=sys.stderr)
+        return 1
+    except StartupFailure as exc:
+        print(f"ipdesk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"restored {args.file}; the database is up to date")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.doctor import check, report
+
+    findings = asyncio.run(check(settings))
+    print(report(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def cmd_secret(args: argparse.Namespace, settings: Settings) -> int:
     import secrets
 
@@ -264,6 +314,20 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    db_backup = db_sub.add_parser("backup", help="back up the database (safe while the bot runs)")
+    db_backup.add_argument(
+        "file", nargs="?", help="backup file (default: a new one in BACKUP_DIR)"
+    )
+    db_backup.set_defaults(func=cmd_db_backup)
+    db_restore = db_sub.add_parser("restore", help="replace the database with a backup")
+    db_restore.add_argument("file")
+    db_restore.add_argument(
+        "--force", action="store_true", help="overwrite a database that already holds data"
+    )
+    db_restore.set_defaults(func=cmd_db_restore)
+
+    doctor = sub.add_parser("doctor", help="check the configuration end to end")
+    doctor.set_defaults(func=cmd_doctor)
 
     secret = sub.add_parser("secret", help="print a new random WEBHOOK_SECRET")
     secret.set_defaults(func=cmd_secret)

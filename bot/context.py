@@ -19,6 +19,7 @@ from bot.services.followups import FollowupService
 from bot.services.members import MemberService
 from bot.services.outreach import OutreachService
 from bot.services.phrasings import PhrasingService
+from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionLog
 from bot.services.relay import RelayService
 from bot.services.roles import RoleService
@@ -49,13 +50,14 @@ class Services:
     stats: StatsService
     phrasings: PhrasingService
     gaps: GapService
+    outreach: OutreachService
+    events: EventService
+    privacy: PrivacyService
 
     @property
     def engine(self) -> TriageEngine:
         """The current triage engine (faq/data/ plus stored phrasings; see LiveKnowledge)."""
         return self.knowledge.engine
-    outreach: OutreachService
-    events: EventService
 
 
 class BotData:

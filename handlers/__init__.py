@@ -1,10 +1,11 @@
 """Telegram handlers, registered in one place in an explicit order.
 
 Guards run first, each in its own negative group (a group runs only its first matching
-handler): foreign groups are left (-3), strangers in the staff group get nothing (-2),
-floods in private chats are slowed down (-1). Group 0 then serves the update: buttons,
-commands, and finally every other message (private: handlers.relay routes it to the profile
-dialogue, a ticket or the FAQ assistant; staff group: replies to relayed messages).
+handler): blocked users get one notice, then silence (-4), foreign groups are left (-3),
+strangers in the staff group get nothing (-2), floods in private chats are slowed down (-1).
+Group 0 then serves the update: buttons, commands, and finally every other message (private:
+handlers.relay routes it to the profile dialogue, a ticket or the FAQ assistant; staff group:
+replies to relayed messages).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from handlers import (
     guards,
     member,
     outreach,
+    privacy,
     profile,
     relay,
     staff,
@@ -42,6 +44,7 @@ PRIVATE = filters.ChatType.PRIVATE
 
 TICKET_CALLBACKS: dict[str, staff.TicketCallback] = {
     **profile.CALLBACKS,
+    **privacy.CALLBACKS,
     **relay.CALLBACKS,
     **staff.CALLBACKS,
 }
@@ -67,6 +70,7 @@ def register(app: IpdeskApp) -> None:
     staff_chat = filters.Chat(chat_id=settings.staff_chat_id or ())
     team_chats = PRIVATE | staff_chat
 
+    app.add_handler(TypeHandler(Update, privacy.stop_blocked), group=-4)
     app.add_handler(TypeHandler(Update, guards.ignore_foreign_groups), group=-3)
     app.add_handler(TypeHandler(Update, guards.team_only_in_staff_group), group=-2)
     app.add_handler(TypeHandler(Update, guards.limit_flood), group=-1)
@@ -86,6 +90,10 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(CommandHandler("language", member.language_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", relay.cancel_command, filters=team_chats))
     app.add_handler(CommandHandler("mytickets", relay.my_tickets_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("privacy", privacy.privacy_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("mydata", privacy.mydata_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("forget", privacy.forget_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("whoami", privacy.whoami_command, filters=team_chats))
     app.add_handler(CommandHandler("skip", followups.skip_command, filters=PRIVATE))
     app.add_handler(CommandHandler("gaps", gaps.gaps_command, filters=PRIVATE))
     app.add_handler(CommandHandler("phrasings", gaps.phrasings_command, filters=PRIVATE))
@@ -102,6 +110,8 @@ def register(app: IpdeskApp) -> None:
         ("expert_on", admin.expert_on_command),
         ("expert_off", admin.expert_off_command),
         ("role", admin.role_command),
+        ("block", privacy.block_command),
+        ("unblock", privacy.unblock_command),
         ("followup", followups.followup_command),
         ("stats", followups.stats_command),
     ):

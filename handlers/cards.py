@@ -91,6 +91,14 @@ def _when(moment: datetime, zone: ZoneInfo, lang: Lang) -> str:
 # --- the staff-group card ------------------------------------------------------------------
 
 
+def contact_line(catalog: Catalog, lang: Lang, view: TicketView, *, personal: bool) -> str:
+    if not personal:
+        return catalog.t(lang, "pv_card_contact_hidden")
+    return catalog.t(
+        lang, "tk_card_contact", contact=contact_of(view), phone=view.member.phone or "—"
+    )
+
+
 def card_text(
     catalog: Catalog,
     lang: Lang,
@@ -98,9 +106,13 @@ def card_text(
     view: TicketView,
     *,
     reason: AssignOutcome | None = None,
+    personal: bool = False,
 ) -> str:
     """The ticket's card: number, category, priority, company and membership, contact,
-    question, deadline, expert, status, who holds it, and the summary once resolved."""
+    question, deadline, expert, status, who holds it, and the summary once resolved.
+
+    Need-to-know: the contact name and phone only when ``personal`` (the assigned expert's
+    private notice); the staff-group card and /ticket say who may see them instead."""
     t = catalog.t
     urgent = view.priority is Priority.URGENT
     lines = [
@@ -117,12 +129,7 @@ def card_text(
             company=company_name(catalog, lang, view.company),
             membership=membership_label(catalog, lang, view.company),
         ),
-        t(
-            lang,
-            "tk_card_contact",
-            contact=contact_of(view),
-            phone=view.member.phone or "—",
-        ),
+        contact_line(catalog, lang, view, personal=personal),
         t(lang, "tk_card_question", question=clip(view.question, QUESTION_MAX)),
     ]
     if view.deadline_at is not None:
@@ -179,14 +186,17 @@ def queue_text(
 # --- relay headers -------------------------------------------------------------------------
 
 
-def member_header(catalog: Catalog, lang: Lang, view: TicketView) -> str:
-    """ "📨 IP-2026-0042 · 公司名 · 联系人" above a member's message relayed to the team."""
+def member_header(
+    catalog: Catalog, lang: Lang, view: TicketView, *, personal: bool = True
+) -> str:
+    """ "📨 IP-2026-0042 · 公司名 · 联系人" above a member's message relayed to the team; in
+    the staff group (not ``personal``) "会员" stands for the contact's name."""
     return catalog.t(
         lang,
         "tk_relay_from_member",
         number=view.number,
         company=company_name(catalog, lang, view.company),
-        contact=contact_of(view),
+        contact=contact_of(view) if personal else catalog.raw(lang, "pv_member_short"),
     )
 
 
@@ -348,9 +358,7 @@ def dossier_text(
     ]
     if dossier.company is not None and dossier.colleagues:
         lines.append(t(lang, "tk_dossier_colleagues", count=dossier.colleagues))
-    lines.append(
-        t(lang, "tk_card_contact", contact=contact_of(view), phone=view.member.phone or "—")
-    )
+    lines.append(contact_line(catalog, lang, view, personal=dossier.show_contact))
     if dossier.member_since is not None:
         lines.append(t(lang, "tk_dossier_since", at=format_date(dossier.member_since, zone, lang)))
     lines.append(t(lang, "tk_card_question", question=clip(view.question, QUESTION_MAX)))

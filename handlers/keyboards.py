@@ -197,6 +197,29 @@ def cancel_only(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(catalog, lang, "tk_btn_cancel", Cb.CANCEL_PROFILE)]])
 
 
+def consent(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+    """Under the personal-data notice: agree, or cancel (nothing is collected)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(catalog, lang, "pv_btn_agree", Cb.AGREE_NOTICE),
+                _button(catalog, lang, "tk_btn_cancel", Cb.CANCEL_PROFILE),
+            ]
+        ]
+    )
+
+
+def forget_confirm(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(catalog, lang, "pv_btn_forget_yes", Cb.FORGET_CONFIRM),
+                _button(catalog, lang, "pv_btn_forget_no", Cb.FORGET_KEEP),
+            ]
+        ]
+    )
+
+
 def phone_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [

@@ -23,7 +23,17 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "language")
 """The menu everywhere (default scope)."""
-PRIVATE_COMMANDS = ("start", "help", "language", "mytickets", "subscriptions", "events")
+PRIVATE_COMMANDS = (
+    "start",
+    "help",
+    "language",
+    "mytickets",
+    "subscriptions",
+    "events",
+    "privacy",
+    "mydata",
+    "forget",
+)
 """The menu in private chats: members also see their tickets."""
 STAFF_COMMANDS = (
     "queue",

@@ -8,6 +8,9 @@ profile are then withdrawn (closed), nothing is passed on.
 
 ```mermaid
 stateDiagram-v2
+    [*] --> p_consent: Ask an expert, profile incomplete, notice not agreed to
+    p_consent --> p_company: I agree, no company yet
+    p_consent --> p_contact: I agree, company known, no contact
     [*] --> p_company: Ask an expert, no company yet
     [*] --> p_contact: Ask an expert, company known, no contact
     [*] --> assigned: profile complete
@@ -17,6 +20,7 @@ stateDiagram-v2
     p_pick --> p_pick: another name typed
     p_contact --> p_phone: contact person given
     p_phone --> assigned: valid phone, or Skip
+    p_consent --> [*]: Cancel (nothing collected)
     p_company --> [*]: Cancel
     p_pick --> [*]: Cancel
     p_contact --> [*]: Cancel
@@ -45,10 +49,12 @@ from bot.services.dialog import PROFILE_STEPS, DialogState, is_profile_step
 from bot.services.errors import NotFound, StaleAction
 from bot.services.members import Profile
 from bot.services.tickets import AssignOutcome, TicketRef
+from bot.services.timefmt import format_datetime
 from faq.models import Lang
 from handlers import board, cards, keyboards, staff
 from handlers.common import Press, send_html
 from handlers.errors import explain
+from handlers.privacy import privacy_notice
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,8 @@ def _prompt(
     context: Context, lang: Lang, step: DialogState, data: dict[str, Any]
 ) -> tuple[str, InlineKeyboardMarkup]:
     catalog = context.services.catalog
+    if step is DialogState.CONSENT:
+        return privacy_notice(context, lang), keyboards.consent(catalog, lang)
     if step is DialogState.COMPANY:
         return catalog.t(lang, "tk_ask_company"), keyboards.cancel_only(catalog, lang)
     if step is DialogState.PICK:
@@ -144,6 +152,8 @@ async def escalate(
     data: dict[str, Any] = {"tickets": [ticket.id]}
     if profile.dialog_state == DialogState.CHOOSE and profile.dialog_data.get("pending"):
         data["pending"] = profile.dialog_data["pending"]
+    if not await services.privacy.has_consent(profile.id):
+        step = DialogState.CONSENT  # nothing is collected before the member agrees
     await services.members.set_dialog(profile.id, step, data)
     intro = catalog.t(lang, "tk_profile_intro")
     await _ask(context, chat_id, lang, step, data, prefix=f"{header}\n\n{intro}")
@@ -242,6 +252,11 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
     catalog, lang = services.catalog, profile.lang
     step = _step_of(profile)
     data = dict(profile.dialog_data)
+    if step is DialogState.CONSENT:  # whatever was sent, it is not kept: agree first
+        await send_html(
+            context, chat.id, catalog.t(lang, "pv_consent_first"), keyboards.consent(catalog, lang)
+        )
+        return
     text = message.text
     if text is None:
         await send_html(
@@ -326,6 +341,32 @@ async def _cb_pick(press: Press, context: Context) -> None:
     await _after_company(context, press.chat_id, press.profile, data, link)
 
 
+async def _cb_agree(press: Press, context: Context) -> None:
+    """The member agreed to the personal-data notice: record it, then ask the first
+    question of the profile (or assign at once if nothing is missing)."""
+    _in_step(press, DialogState.CONSENT)
+    services = context.services
+    lang = press.profile.lang
+    at = await services.privacy.record_consent(press.profile.id, lang)
+    await press.query.answer()
+    thanks = services.catalog.t(
+        lang, "pv_consent_recorded", at=format_datetime(at, services.settings.zone, lang)
+    )
+    data = _carried(dict(press.profile.dialog_data))
+    waiting = _tickets(data)
+    if waiting:  # the request's number again, above the first question
+        number = (await board.system_view(context, waiting[0])).number
+        header = services.catalog.t(lang, "expert_recorded", number=number)
+        thanks = f"{header}\n\n{thanks}"
+    step = _first_step(await services.companies.profile(press.profile.id))
+    if step is None:
+        await _finish(context, press.chat_id, press.profile, data, thanks)
+        return
+    await services.members.set_dialog(press.profile.id, step, data)
+    intro = services.catalog.t(lang, "tk_profile_intro")
+    await _ask(context, press.chat_id, lang, step, data, prefix=f"{thanks}\n\n{intro}")
+
+
 async def _cb_skip_phone(press: Press, context: Context) -> None:
     _in_step(press, DialogState.PHONE)
     await press.query.answer()
@@ -367,4 +408,5 @@ CALLBACKS: dict[str, staff.TicketCallback] = {
     Cb.PICK_COMPANY: _cb_pick,
     Cb.SKIP_PHONE: _cb_skip_phone,
     Cb.CANCEL_PROFILE: _cb_cancel,
+    Cb.AGREE_NOTICE: _cb_agree,
 }

@@ -153,7 +153,7 @@ async def _targets(context: Context, rec: RelayedMessage) -> list[Target]:
         lang = await services.members.lang_of(rec.recipient_id)
         found.append(Target(rec.recipient_id, lang, cards.member_header(catalog, lang, view)))
     if staff_chat is not None:
-        header = cards.member_header(catalog, STAFF_LANG, view)
+        header = cards.member_header(catalog, STAFF_LANG, view, personal=False)
         if found:  # the group only gets it when the responder cannot be reached
             header += "\n" + catalog.t(STAFF_LANG, "tk_responder_unreachable")
         found.append(Target(staff_chat, STAFF_LANG, header))

@@ -84,7 +84,7 @@ async def notify_expert(
     text = "\n\n".join(
         [
             catalog.t(lang, head_key),
-            cards.card_text(catalog, lang, services.settings.zone, view),
+            cards.card_text(catalog, lang, services.settings.zone, view, personal=True),
             catalog.t(lang, "tk_expert_notice_foot", number=view.number),
         ]
     )

@@ -20,8 +20,11 @@ ENTRY = 3
 HANDLERS = 2
 SERVICES = 1
 BASE = 0
-ENTRY_POINTS = frozenset({"bot.app", "bot.runner", "bot.cli", "bot.shell", "bot.startup"})
-"""Start-up code (bot.startup: one-line failures, log redaction) serves the entry points."""
+ENTRY_POINTS = frozenset(
+    {"bot.app", "bot.runner", "bot.cli", "bot.shell", "bot.startup", "bot.doctor"}
+)
+"""Start-up code (bot.startup: one-line failures, log redaction) and `ipdesk doctor` serve
+the entry points."""
 TOOL = "bot.emulator"
 """The Telegram emulator is a tool of its own: it imports nothing of the bot."""
 TELEGRAM_AWARE_SERVICES = frozenset({"bot.context", "bot.scheduler", "bot.updates"})

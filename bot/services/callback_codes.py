@@ -23,6 +23,10 @@ class Cb(enum.StrEnum):
     PICK_COMPANY = "pc"  # arg COMPANY (0: "not listed, use what I typed")
     SKIP_PHONE = "ps"
     CANCEL_PROFILE = "pq"
+    AGREE_NOTICE = "pa"  # the member agrees to the personal-data notice
+    # Personal data (handlers.privacy)
+    FORGET_CONFIRM = "fgy"  # /forget: yes, erase my data
+    FORGET_KEEP = "fgn"  # /forget: no, keep it
     # A member's tickets (handlers.relay)
     WRITE_TO = "tk"  # arg TICKET: messages go to this ticket
     CLOSE = "tc"  # arg TICKET

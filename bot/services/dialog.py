@@ -16,8 +16,10 @@ class DialogState(enum.StrEnum):
     # A member with several open tickets has not said which one their messages
     # (``data["pending"]``) belong to.
     CHOOSE = "choose"
-    # The profile dialogue after "ask an expert" (handlers.profile): company, a pick among
-    # similar member companies, contact person, phone.
+    # The profile dialogue after "ask an expert" (handlers.profile): the personal-data notice
+    # to agree to (once per notice version), company, a pick among similar member
+    # companies, contact person, phone.
+    CONSENT = "p_consent"
     COMPANY = "p_company"
     PICK = "p_pick"
     CONTACT = "p_contact"
@@ -29,7 +31,13 @@ class DialogState(enum.StrEnum):
 
 
 PROFILE_STEPS = frozenset(
-    {DialogState.COMPANY, DialogState.PICK, DialogState.CONTACT, DialogState.PHONE}
+    {
+        DialogState.CONSENT,
+        DialogState.COMPANY,
+        DialogState.PICK,
+        DialogState.CONTACT,
+        DialogState.PHONE,
+    }
 )
 """The states of the profile dialogue."""
 

@@ -17,8 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.companies import CompanyInfo, company_info
 from bot.services.errors import NotFound
 from bot.services.roles import load_actor
-from bot.services.tickets import TicketKey, TicketView, load_ticket, team_can_view, ticket_view
-from db.models import Company, FaqView, Ticket, TicketStatus, User
+from bot.services.tickets import (
+    TicketKey,
+    TicketView,
+    add_event,
+    load_ticket,
+    team_can_act,
+    ticket_view,
+)
+from db.models import Company, FaqView, Role, Ticket, TicketStatus, User
 from db.session import SessionFactory
 
 
@@ -53,6 +60,7 @@ class Dossier:
     previous_total: int  # how many there are in all (the tuple may be cut at ``limit``)
     average_rating: float | None  # over the rated previous tickets
     recent_faq: tuple[FaqRead, ...]  # newest first, one per FAQ entry
+    show_contact: bool  # the contact name and phone: for admins and the ticket's expert
 
     @property
     def is_member(self) -> bool:
@@ -66,14 +74,22 @@ class DossierService:
     async def for_ticket(
         self, actor_id: int, ticket: TicketKey, *, tickets_limit: int = 10, faq_limit: int = 8
     ) -> Dossier:
-        """The dossier of the member behind ``ticket``, for a team member who may see the
-        ticket (staff; the assigned/claiming expert; any expert for an unassigned one).
-        NotFound for everyone else, members included."""
-        async with self._sessions() as s:
+        """The dossier of the member behind ``ticket``, for a team member who acts on the
+        ticket (staff; the expert it is assigned to or claimed by). NotFound for everyone
+        else, members and other experts included. Every opening is in the audit trail
+        (``dossier`` event); the contact name and phone are shown to admins and the
+        ticket's own expert or holder only."""
+        async with self._sessions() as s, s.begin():
             actor = await load_actor(s, actor_id)
             row = await load_ticket(s, ticket)
-            if not team_can_view(actor, row):
+            if not team_can_act(actor, row):
                 raise NotFound(f"no ticket {ticket!r}")
+            add_event(s, row.id, actor_id, "dossier")
+            show_contact = (
+                actor.role is Role.ADMIN
+                or row.claimed_by == actor_id
+                or (actor.expert_id is not None and row.expert_id == actor.expert_id)
+            )
             view = await ticket_view(s, row)
             member = await s.get(User, row.user_id)
             company_id = member.company_id if member is not None else None
@@ -144,6 +160,7 @@ class DossierService:
                 previous_total=int(total or 0),
                 average_rating=round(float(average), 2) if average is not None else None,
                 recent_faq=tuple(recent),
+                show_contact=show_contact,
             )
 
 

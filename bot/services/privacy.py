@@ -113,6 +113,14 @@ class PrivacyService:
             )
             return found is not None
 
+    async def consent_time(self, user_id: int, version: str = NOTICE_VERSION) -> datetime | None:
+        async with self._sessions() as s:
+            return await s.scalar(
+                select(Consent.accepted_at).where(
+                    Consent.user_id == user_id, Consent.version == version
+                )
+            )
+
     async def record_consent(
         self, user_id: int, lang: str, version: str = NOTICE_VERSION
     ) -> datetime:

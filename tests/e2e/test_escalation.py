@@ -254,13 +254,31 @@ def ticket_id_of(card: BotMessage) -> int:
     return int(data.removeprefix("cl:"))
 
 
+AGREE = ("同意", "I agree")
+"""The button under the personal-data notice."""
+
+
+async def agree_if_asked(client: EmulatorClient, member: int, message: BotMessage) -> BotMessage:
+    """The first time a member's profile is needed the notice comes first: agree to it and
+    return the bot's next message (the first profile question); else ``message``."""
+    for label in AGREE:
+        if label in labels(message):
+            assert "/mydata" in message.body, message.body
+            assert "/forget" in message.body, message.body
+            return await press_for_reply(client, member, message, label)
+    return message
+
+
 async def escalate(
     client: EmulatorClient, member: int, question: str, *, label: str = "咨询专家 🧑‍⚖️"
 ) -> BotMessage:
-    """Ask ``question`` and press "Ask an expert" under the reply; the bot's next message."""
+    """Ask ``question``, press "Ask an expert" under the reply (and agree to the notice if
+    it is shown); the bot's next message."""
     reply = await ask(client, member, question)
     assert label in labels(reply), reply.body
-    return await press_for_reply(client, member, reply, label)
+    return await agree_if_asked(
+        client, member, await press_for_reply(client, member, reply, label)
+    )
 
 
 async def complete_profile(
@@ -358,13 +376,15 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     for part in (
         "侵权维权",
         "宁波市甬兴电器有限公司 · ✅ 会员 NBIP-0001",
-        "李明 · ☎️ 13812345678",
+        "联系人和电话：仅承办专家和管理员可见",
         "律师函",
         "⏰ 期限：",
         f"专家：{A_LABEL}",
         "状态：已分配",
     ):
         assert part in card.body, (part, card.body)
+    assert "13812345678" not in card.body  # need-to-know: not for the whole group
+    assert "李明" not in card.body
     assert labels(card) == ["✋ 认领", "🔁 改派", "✅ 结案"]
     ticket_id = ticket_id_of(card)
     assert [b.callback_data for b in card.buttons] == [
@@ -376,6 +396,7 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     # The expert is told privately, and claims on the card.
     notice = await wait_for(client, EXPERT_A, lambda m: number in m.body and "分配给您" in m.body)
     assert labels(notice) == ["✋ 认领"]
+    assert "李明 · ☎️ 13812345678" in notice.body  # the assigned expert has the contact
     a_after = await latest_id(client, EXPERT_A)
     claimed = await press(client, EXPERT_A, card, label="✋ 认领")
     assert claimed.text == t("zh", "tk_claimed", number=number)
@@ -738,7 +759,10 @@ async def test_unassigned_ticket_is_served_in_the_staff_group_then_reassigned(
     member = new_user_id
     await client.create_user(member, "Amy", language_code="en")
     answer = await ask(client, member, "how do I register copyright for software")
-    prompt = await press_for_reply(client, member, answer, "Ask an expert 🧑‍⚖️")
+    notice = await press_for_reply(client, member, answer, "Ask an expert 🧑‍⚖️")
+    assert labels(notice) == ["I agree", "Cancel"]
+    assert "Personal data notice" in notice.body
+    prompt = await agree_if_asked(client, member, notice)
     assert "1/3" in prompt.body
     choices = await ask(client, member, "Bright Star Textiles")
     contact = await press_for_reply(
@@ -760,9 +784,9 @@ async def test_unassigned_ticket_is_served_in_the_staff_group_then_reassigned(
     relayed = await wait_for(
         client, STAFF_CHAT_ID, lambda m: "software copied" in m.body, after=group_after
     )
-    assert relayed.body.startswith(
-        f"📨 {number} · Ningbo Bright Star Textiles Co., Ltd. · Amy Lin"
-    )
+    # Need-to-know: in the group the contact's name is not shown ("会员" stands for it).
+    assert relayed.body.startswith(f"📨 {number} · Ningbo Bright Star Textiles Co., Ltd. · 会员")
+    assert "Amy Lin" not in relayed.body
     ack = await wait_for(client, member, lambda m: m.body.startswith("✅ Passed to"))
     assert ack.body == f"✅ Passed to the association's secretariat ({number})."
 
@@ -874,7 +898,15 @@ async def test_queue_and_mine(client: EmulatorClient, new_user_id: int) -> None:
 async def test_command_menus_for_members_and_for_the_staff_group(client: EmulatorClient) -> None:
     sets = await client.commands()
     private = {c.language_code: c.commands for c in sets if c.scope["type"] == "all_private_chats"}
-    assert [c["command"] for c in private["zh"]] == ["start", "help", "language", "mytickets"]
+    assert [c["command"] for c in private["zh"]] == [
+        "start",
+        "help",
+        "language",
+        "mytickets",
+        "privacy",
+        "mydata",
+        "forget",
+    ]
     assert private["zh"][3]["description"] == "我的专家咨询"
     assert private["en"][3]["description"] == "My expert requests"
     # Set when the bot was added to the group (it was not there when it started).

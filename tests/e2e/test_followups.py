@@ -40,6 +40,7 @@ from bot.emulator.client import BotMessage, CallbackRecord, EmulatorClient
 from bot.i18n import load_catalog, placeholders_of
 from faq.models import Lang
 from tests.e2e.conftest import ADMIN_ID, STAFF_CHAT_ID
+from tests.e2e.test_escalation import agree_if_asked
 from tests.support.botproc import ROOT, BotProcess, Emulator
 
 CATALOG = load_catalog()
@@ -394,7 +395,9 @@ async def open_ticket(
     the short profile dialogue (a member company, no phone). Returns once the card is up."""
     answer = await ask(client, member, question)
     assert ASK_EXPERT[lang] in labels(answer), answer.body
-    reply = await press_for_reply(client, member, answer, ASK_EXPERT[lang])
+    reply = await agree_if_asked(
+        client, member, await press_for_reply(client, member, answer, ASK_EXPERT[lang])
+    )
     number = number_in(reply)
     if "1/3" in reply.body:
         typed, button, _ = COMPANY[lang]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import replace
@@ -98,8 +99,18 @@ def plain(html_text: str) -> str:
 # ------------------------------------------------------------------ card
 
 
+def test_group_card_keeps_contact_name_and_phone_for_those_who_need_them() -> None:
+    group = plain(cards.card_text(CATALOG, "zh", ZONE, view()))
+    assert "李明" not in group
+    assert "13812345678" not in group
+    assert "👤 联系人和电话：仅承办专家和管理员可见" in group.splitlines()
+    header = cards.member_header(CATALOG, "zh", view(), personal=False)
+    assert "李明" not in header
+    assert "李明" in cards.member_header(CATALOG, "zh", view())
+
+
 def test_card_shows_everything_staff_need() -> None:
-    text = cards.card_text(CATALOG, "zh", ZONE, view())
+    text = cards.card_text(CATALOG, "zh", ZONE, view(), personal=True)
     assert plain(text).splitlines() == [
         "🎫 IP-2026-0042 · 商标",
         "🏢 宁波市甬兴电器有限公司 · ✅ 会员 NBIP-0001",
@@ -234,8 +245,12 @@ def test_dossier_lists_history_outcomes_ratings_and_reading() -> None:
         previous_total=1,
         average_rating=5.0,
         recent_faq=(FaqRead(entry.id, "answer", "solved", NOW),),
+        show_contact=True,
     )  # fmt: skip
     text = plain("\n".join(cards.dossier_text(CATALOG, "zh", ZONE, dossier, kb)))
+    assert "👤 李明 · ☎️ 13812345678" in text
+    hidden = dataclasses.replace(dossier, show_contact=False)
+    assert "13812345678" not in "\n".join(cards.dossier_text(CATALOG, "zh", ZONE, hidden, kb))
     assert "👥 同公司另有 2 位联系人使用过本服务" in text
     assert "以往咨询（共 1 件，平均满意度 5.0/5）" in text
     assert "• IP-2025-0007 · 已关闭 · 专利（同事）：专利被仿" in text

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 
 from bot.services.companies import CompanyService, parse_member_csv
 from bot.services.dossier import DossierService
+from bot.services.errors import NotFound
 from bot.services.tickets import TicketService
-from db.models import FaqView, Role, Ticket, TicketStatus
+from db.models import FaqView, Role, Ticket, TicketEvent, TicketStatus
 from db.session import SessionFactory
-from tests.services import ZONE, Clock, add_user
+from tests.services import ZONE, Clock, add_experts, add_user, spec
 
 MEMBER, COLLEAGUE, OUTSIDER, STAFF = 500, 501, 502, 1
 
@@ -100,3 +102,43 @@ async def test_dossier_of_a_newcomer(sessions: SessionFactory) -> None:
     )
     assert dossier.recent_faq == ()
     assert dossier.colleagues == 0
+
+
+async def test_dossier_need_to_know_and_audit(sessions: SessionFactory) -> None:
+    """Only staff and the ticket's own expert open it; every opening is audited; the contact
+    name and phone are for admins and the ticket's expert, not for other staff."""
+    expert_a, expert_b, admin = 601, 602, 603
+    await add_user(sessions, MEMBER)
+    await add_user(sessions, STAFF, Role.STAFF)
+    await add_user(sessions, admin, Role.ADMIN)
+    await add_user(sessions, expert_a, Role.EXPERT)
+    await add_user(sessions, expert_b, Role.EXPERT)
+    await add_experts(sessions, spec("a", expert_a), spec("b", expert_b, categories=("patent",)))
+    companies = CompanyService(sessions)
+    await companies.link_user(MEMBER, "宁波某某科技有限公司")
+    await companies.save_profile(MEMBER, "王经理", "13812345678")
+    tickets = TicketService(sessions, ZONE, clock=Clock())
+    ticket_id = await _ask(tickets, MEMBER, "商标被抢注")
+    dossiers = DossierService(sessions)
+    # Unassigned: another expert may not open it (the queue card is enough to claim it).
+    with pytest.raises(NotFound):
+        await dossiers.for_ticket(expert_a, ticket_id)
+    assigned = await tickets.assign_initial(ticket_id)
+    assert assigned.expert is not None
+    assert assigned.expert.user_id == expert_a
+    assert (await dossiers.for_ticket(expert_a, ticket_id)).show_contact
+    with pytest.raises(NotFound):
+        await dossiers.for_ticket(expert_b, ticket_id)
+    with pytest.raises(NotFound):
+        await dossiers.for_ticket(MEMBER, ticket_id)
+    assert not (await dossiers.for_ticket(STAFF, ticket_id)).show_contact
+    assert (await dossiers.for_ticket(admin, ticket_id)).show_contact
+    async with sessions() as s:
+        audit = (
+            await s.scalars(
+                select(TicketEvent.actor_id)
+                .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "dossier")
+                .order_by(TicketEvent.id)
+            )
+        ).all()
+    assert audit == [expert_a, STAFF, admin]
