@@ -903,6 +903,8 @@ async def test_command_menus_for_members_and_for_the_staff_group(client: Emulato
         "help",
         "language",
         "mytickets",
+        "subscriptions",
+        "events",
         "privacy",
         "mydata",
         "forget",
