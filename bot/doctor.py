@@ -147,9 +147,13 @@ async def _database(settings: Settings) -> list[Finding]:
             current = await conn.run_sync(
                 lambda c: MigrationContext.configure(c).get_current_revision()
             )
-            async with conn.begin() as tx:  # a write that is rolled back
-                await conn.execute(text("CREATE TABLE ipdesk_doctor_probe (x INTEGER)"))
-                await tx.rollback()
+            await conn.rollback()
+            if current is not None:
+                async with conn.begin() as tx:  # a write, rolled back: nothing changes
+                    await conn.execute(
+                        text("UPDATE alembic_version SET version_num = version_num")
+                    )
+                    await tx.rollback()
     except (SQLAlchemyError, OSError) as exc:
         return [Finding(Level.FAIL, "database", describe_database_failure(exc, settings))]
     finally:
