@@ -20,14 +20,15 @@ from bot.services.broadcast import (
     BroadcastDelivery,
     BroadcastPreparer,
     BroadcastWorker,
+    LaneStore,
     Pacer,
     Rendered,
     utcnow,
 )
 from bot.services.callback_codes import Cb
 from bot.services.followups import Delivery
-from bot.services.outreach import OUTBOX_KIND, OutreachService, Progress
-from bot.services.reminders import PARTS_SENT, ReminderStore
+from bot.services.outreach import OutreachService, Progress
+from bot.services.reminders import PARTS_SENT
 from bot.services.safehtml import visible_length
 from faq.models import Lang
 from handlers.callbacks import encode
@@ -205,7 +206,7 @@ async def start_lane(app: IpdeskApp) -> BroadcastWorker:
     settings = services.settings
     preparer = BroadcastPreparer(services.sessions, services.catalog, settings.zone)
     pump = ReminderPump(
-        ReminderStore(services.sessions, build_retry(settings), only_kinds=(OUTBOX_KIND,)),
+        LaneStore(services.sessions, preparer, build_retry(settings)),
         preparer,
         AnnouncementSender(app.bot, Pacer(settings.broadcast_max_rate)),
         batch_size=BATCH,

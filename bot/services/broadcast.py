@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,8 +34,9 @@ from bot.i18n import Catalog
 from bot.services.audience import DEFAULT_ON
 from bot.services.callback_codes import Cb
 from bot.services.followups import Delivery, Skip
-from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, Draft, _draft
-from bot.services.reminders import ClaimedReminder
+from bot.services.members import preferred_lang
+from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, OUTBOX_KIND, Draft, _draft
+from bot.services.reminders import ClaimedReminder, ReminderStore, RetryPolicy
 from bot.services.timefmt import format_datetime
 from db.models import Announcement, Block, Event, Subscription, User
 from db.session import SessionFactory
@@ -126,6 +127,32 @@ def event_block(catalog: Catalog, event: Event, lang: Lang, zone: Any) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class _MemberState:
+    lang: Lang
+    blocked: bool
+    choices: dict[str, bool]
+
+
+class LaneStore(ReminderStore):
+    """The announcement lane's store: claims only announcement rows, and lets the preparer
+    read the members of each claimed batch with three queries instead of three per row."""
+
+    def __init__(
+        self, sessions: SessionFactory, preparer: BroadcastPreparer, retry: RetryPolicy | None
+    ) -> None:
+        super().__init__(sessions, retry, only_kinds=(OUTBOX_KIND,))
+        self._preparer = preparer
+
+    async def claim_due(
+        self, now: datetime, worker_id: str, limit: int = 100
+    ) -> list[ClaimedReminder]:
+        rows = await super().claim_due(now, worker_id, limit)
+        if rows:
+            await self._preparer.prefetch(rows)
+        return rows
+
+
 class BroadcastPreparer:
     """The lane's preparer (see the module docstring); caches each announcement briefly."""
 
@@ -139,6 +166,7 @@ class BroadcastPreparer:
         self._cache: dict[int, tuple[float, Draft, Event | None]] = {}
         self.touched: set[int] = set()
         """Announcements whose rows this preparer handled since the caller last cleared it."""
+        self._members: dict[int, _MemberState] = {}
 
     async def _announcement(self, announcement_id: int) -> tuple[Draft, Event | None] | None:
         hit = self._cache.get(announcement_id)
@@ -153,6 +181,52 @@ class BroadcastPreparer:
         self._cache[announcement_id] = (time.monotonic(), draft, event)
         return draft, event
 
+    async def prefetch(self, rows: Sequence[ClaimedReminder]) -> None:
+        """Read the state of a claimed batch's members in one go (see :class:`LaneStore`)."""
+        ids = [r.recipient_id for r in rows if r.recipient_id is not None]
+        if not ids:
+            return
+        async with self._sessions() as s:
+            users = (await s.scalars(select(User).where(User.id.in_(ids)))).all()
+            stopped = set(
+                (await s.scalars(select(Block.user_id).where(Block.user_id.in_(ids)))).all()
+            )
+            choices = (
+                await s.execute(
+                    select(Subscription.user_id, Subscription.topic, Subscription.enabled).where(
+                        Subscription.user_id.in_(ids)
+                    )
+                )
+            ).all()
+        by_user: dict[int, dict[str, bool]] = {}
+        for user_id, topic, enabled in choices:
+            by_user.setdefault(int(user_id), {})[str(topic)] = bool(enabled)
+        for user in users:
+            self._members[user.id] = _MemberState(
+                preferred_lang(user),
+                user.blocked_bot_at is not None or user.id in stopped,
+                by_user.get(user.id, {}),
+            )
+
+    async def _member(self, user_id: int) -> _MemberState | None:
+        state = self._members.pop(user_id, None)
+        if state is not None:
+            return state
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                return None
+            stopped = await s.get(Block, user_id) is not None  # an admin stopped them
+            rows = await s.execute(
+                select(Subscription.topic, Subscription.enabled).where(
+                    Subscription.user_id == user_id
+                )
+            )
+            choices = {str(t): bool(e) for t, e in rows.all()}
+        return _MemberState(
+            preferred_lang(user), user.blocked_bot_at is not None or stopped, choices
+        )
+
     async def prepare(self, reminder: ClaimedReminder, now: datetime) -> Delivery | Skip:
         announcement_id = int(reminder.payload.get("a", 0))
         self.touched.add(announcement_id)
@@ -161,27 +235,19 @@ class BroadcastPreparer:
         if found is None or user_id is None:
             return Skip("announcement no longer exists", failed=True)
         draft, event = found
+        member = await self._member(user_id)
         if draft.status == "cancelled":
             return Skip(CANCELLED)
-        topic = draft.effective_topic or ""
-        async with self._sessions() as s:
-            user = await s.get(User, user_id)
-            stopped = await s.get(Block, user_id) is not None  # an admin stopped them
-            choice = await s.scalar(
-                select(Subscription.enabled).where(
-                    Subscription.user_id == user_id, Subscription.topic == topic
-                )
-            )
-        if user is None:
+        if member is None:
             return Skip("user no longer exists", failed=True)
-        if user.blocked_bot_at is not None or stopped:
+        if member.blocked:
             return Skip(BLOCKED, failed=True)
-        wanted = (topic in DEFAULT_ON) if choice is None else bool(choice)
+        topic = draft.effective_topic or ""
+        choice = member.choices.get(topic)
+        wanted = (topic in DEFAULT_ON) if choice is None else choice
         if not wanted:
             return Skip(OPTED_OUT)
-        from bot.services.members import preferred_lang
-
-        rendered = render(self._catalog, draft, event, preferred_lang(user), self._zone)
+        rendered = render(self._catalog, draft, event, member.lang, self._zone)
         return BroadcastDelivery(
             reminder=reminder,
             messages=(),

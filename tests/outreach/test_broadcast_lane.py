@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import load_catalog
 from bot.scheduler import ReminderPump, SendResult
-from bot.services.broadcast import BroadcastDelivery, BroadcastPreparer, BroadcastWorker
+from bot.services.broadcast import (
+    BroadcastDelivery,
+    BroadcastPreparer,
+    BroadcastWorker,
+    LaneStore,
+)
 from bot.services.outreach import OUTBOX_KIND, OutreachService
 from bot.services.reminders import ReminderStore
 from db.models import Role, User
@@ -24,9 +29,10 @@ CATALOG = load_catalog()
 
 
 def lane(sessions: SessionFactory, sender: Recorder, worker: str, clock: Clock) -> ReminderPump:
+    preparer = BroadcastPreparer(sessions, CATALOG, ZONE, cache_seconds=0)
     return ReminderPump(
-        ReminderStore(sessions, only_kinds=(OUTBOX_KIND,)),
-        BroadcastPreparer(sessions, CATALOG, ZONE, cache_seconds=0),
+        LaneStore(sessions, preparer, None),
+        preparer,
         sender,
         worker_id=worker,
         batch_size=7,
