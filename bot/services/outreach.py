@@ -26,7 +26,19 @@ from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, case, cast, func, insert, literal, select, update
+from sqlalchemy import (
+    JSON,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -718,3 +730,67 @@ async def outreach_summary(s: AsyncSession, start: datetime, end: datetime) -> O
         satisfaction=float(held[2]) if held[2] is not None else None,
         by_kind=by_kind,
     )
+
+
+# -- personal data (called by bot.services.privacy) -------------------------------------------
+
+
+async def export_member(s: AsyncSession, user_id: int) -> dict[str, Any]:
+    """What outreach keeps about a member, for /mydata."""
+    subs = (
+        await s.execute(
+            select(Subscription.topic, Subscription.enabled).where(
+                Subscription.user_id == user_id
+            )
+        )
+    ).all()
+    regs = (
+        await s.execute(
+            select(Registration, Event.title, Event.starts_at)
+            .join(Event, Event.id == Registration.event_id)
+            .where(Registration.user_id == user_id)
+            .order_by(Registration.id)
+        )
+    ).all()
+    return {
+        "subscriptions": {str(t): bool(e) for t, e in subs},
+        "event_registrations": [
+            {
+                "event": title,
+                "starts_at": starts.isoformat(),
+                "status": r.status,
+                "company": r.company,
+                "contact_name": r.contact_name,
+                "phone": r.phone,
+                "checked_in_at": r.checked_in_at.isoformat() if r.checked_in_at else None,
+                "feedback": r.feedback,
+            }
+            for r, title, starts in regs
+        ],
+    }
+
+
+async def forget_member(s: AsyncSession, user_id: int, stand_in: int) -> None:
+    """/forget: topic choices go; registrations move to the anonymous stand-in without the
+    company, contact and phone (attendance and feedback still count)."""
+    await s.execute(delete(Subscription).where(Subscription.user_id == user_id))
+    await s.execute(
+        update(Registration)
+        .where(Registration.user_id == user_id)
+        .values(user_id=stand_in, company=None, contact_name=None, phone=None)
+    )
+
+
+async def expire_registrations(s: AsyncSession, cutoff: datetime) -> int:
+    """Retention: the contact and phone kept on sign-ups of events before ``cutoff``."""
+    past = select(Event.id).where(Event.starts_at < cutoff).scalar_subquery()
+    result = await s.execute(
+        update(Registration)
+        .where(
+            Registration.event_id.in_(past),
+            (Registration.contact_name.is_not(None)) | (Registration.phone.is_not(None)),
+        )
+        .values(contact_name=None, phone=None)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)

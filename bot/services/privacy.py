@@ -30,6 +30,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import NotAllowed
+from bot.services.outreach import expire_registrations, export_member, forget_member
 from bot.services.tickets import run_update
 from bot.services.tickets.rules import OPEN
 from db.models import (
@@ -177,6 +178,7 @@ class PrivacyService:
                 else []
             )
             block = await s.get(Block, user_id)
+            outreach = await export_member(s, user_id)
         numbers = {t.id: t.number for t in tickets}
         return {
             "generated_at": _iso(self._clock()),
@@ -245,6 +247,7 @@ class PrivacyService:
                 for t in tickets
                 if t.id in numbers
             ],
+            **outreach,
             "blocked": None
             if block is None
             else {"since": _iso(block.created_at), "messages_dropped": block.dropped},
@@ -296,6 +299,7 @@ class PrivacyService:
             await s.execute(
                 update(Reminder).where(Reminder.recipient_id == user_id).values(recipient_id=None)
             )
+            await forget_member(s, user_id, stand_in)  # subscriptions, event registrations
             await s.execute(delete(Consent).where(Consent.user_id == user_id))
             await s.delete(user)
             return Erasure(stand_in, len(ticket_ids), int(questions or 0), messages)
@@ -359,6 +363,7 @@ class PrivacyService:
                 .values(contact_name=None, phone=None)
                 .execution_options(synchronize_session=False),
             )
+            await expire_registrations(s, cutoff)  # contacts on sign-ups of past events
             return Expiry(len(expired), int(questions or 0), int(profiles or 0))
 
     # --- blocking --------------------------------------------------------------------------

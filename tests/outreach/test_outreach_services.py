@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.services.audience import Audience, AudienceError, markets_field, parse_filter
 from bot.services.errors import NotAllowed
@@ -178,3 +178,45 @@ async def test_members_an_admin_stopped_are_never_selected(sessions: SessionFact
     await service.update_draft(ADMIN, text_zh="预警", step="review")
     planned = await service.confirm(ADMIN, NOW, None, None, None)
     assert set(await _outbox(sessions, planned.id)) == {101, 102, 103}
+
+
+async def test_forget_and_export_cover_subscriptions_and_registrations(
+    sessions: SessionFactory,
+) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.services.calendar import WorkCalendar
+    from bot.services.events import EventService
+    from bot.services.privacy import PrivacyService
+    from db.models import Event, Registration
+
+    await populate(sessions)
+    async with sessions() as s, s.begin():
+        event = Event(title="百家堂", starts_at=NOW + timedelta(days=3), capacity=None)
+        s.add(event)
+        await s.flush()
+        eid = event.id
+    await OutreachService(sessions).toggle(101, "patent")
+    await EventService(sessions, WorkCalendar(ZoneInfo("Asia/Shanghai"))).signup(
+        eid, 101, None, NOW
+    )
+    privacy = PrivacyService(sessions, clock=lambda: NOW)
+    data = await privacy.export(101)
+    assert data["subscriptions"] == {"patent": True}
+    assert data["event_registrations"][0]["contact_name"] == "contact 101"
+    await privacy.forget(101)
+    async with sessions() as s:
+        reg = await s.scalar(select(Registration))
+        assert reg is not None
+        assert reg.user_id != 101
+        assert (reg.contact_name, reg.phone, reg.company) == (None, None, None)
+        assert reg.status == "registered"
+    async with sessions() as s, s.begin():
+        await s.execute(update(Registration).values(contact_name="x", phone="1"))
+    later = PrivacyService(sessions, clock=lambda: datetime(2028, 1, 1, tzinfo=UTC))
+    await later.anonymise_expired(12)
+    async with sessions() as s:
+        reg = await s.scalar(select(Registration))
+        assert reg is not None
+        assert (reg.contact_name, reg.phone) == (None, None)
