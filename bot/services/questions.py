@@ -57,7 +57,7 @@ class QuestionLog:
                 action=decision.action,
                 faq_id=decision.faq_id,
                 score=round(decision.score, 2),
-                flagged=bool(getattr(decision, "flagged", False)),
+                flagged=decision.flagged,
             )
             s.add(question)
             await s.flush()

@@ -33,6 +33,7 @@ SINCE = datetime.now(UTC) - timedelta(days=30)
         ("answer", False, ("solved",), False),
         ("answer", False, (), False),
         ("escalate", True, (), False),  # an expert has it: not the FAQ's gap
+        ("smalltalk", False, (), False),  # "你好", "谢谢": answered as such
     ],
 )
 def test_what_is_a_gap(action: str, flagged: bool, feedback: tuple[str, ...], gap: bool) -> None:
