@@ -1,11 +1,13 @@
 """FAQ gaps: the member questions the knowledge base could not serve, grouped for review.
 
-A question is a **gap** (:func:`is_gap`) when the engine did not escalate it and
+A question is a **gap** (:func:`is_gap`) when the engine
 
 * fell back (no confident answer, in or out of the association's remit, with or without a
   category), or answered only tentatively (action ``tentative``), or
-* answered but flagged it as possibly needing an expert (``questions.flagged``), or
+* flagged it as possibly needing an expert (``questions.flagged``), or
 * answered and the member then asked for an expert on that answer (feedback ``expert``).
+
+Escalations (unless flagged), small talk and questions with no words are not gaps.
 
 Similar gaps are grouped (:func:`cluster_gaps`, leader clustering over normalised text with
 rapidfuzz). The weekly report (bot/services/stats.py) lists the biggest groups; admins review
@@ -24,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import NotAllowed, StaleAction
@@ -42,9 +44,11 @@ NO_CATEGORY = "none"
 
 
 def is_gap(action: str, flagged: bool, feedback: Collection[str] = ()) -> bool:
-    """The one definition of a question the FAQ did not serve (see the module docstring)."""
-    if action == "escalate":
-        return False
+    """The one definition of a question the FAQ did not serve (see the module docstring).
+
+    An escalation is the expert's, not the FAQ's, unless the engine flagged it: a fallback
+    the scorer found risky enough to offer a hand-over is still a question without an entry.
+    """
     return action in GAP_ACTIONS or flagged or (action == "answer" and "expert" in feedback)
 
 
@@ -163,7 +167,10 @@ async def gap_questions(
     s: AsyncSession, start: datetime, end: datetime | None = None
 ) -> list[GapQuestion]:
     """Every gap asked in [start, end), with its review status. Never commits."""
-    conditions = [Question.created_at >= start, Question.action != "escalate"]
+    conditions = [
+        Question.created_at >= start,
+        or_(Question.action != "escalate", Question.flagged.is_(True)),
+    ]
     if end is not None:
         conditions.append(Question.created_at < end)
     rows = (

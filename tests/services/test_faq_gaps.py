@@ -32,7 +32,8 @@ SINCE = datetime.now(UTC) - timedelta(days=30)
         ("answer", False, ("expert",), True),
         ("answer", False, ("solved",), False),
         ("answer", False, (), False),
-        ("escalate", True, (), False),  # an expert has it: not the FAQ's gap
+        ("escalate", False, (), False),  # an expert has it: not the FAQ's gap
+        ("escalate", True, (), True),  # a flagged fallback offered to an expert
         ("smalltalk", False, (), False),  # "你好", "谢谢": answered as such
     ],
 )
@@ -92,6 +93,7 @@ async def _world(sessions: SessionFactory) -> dict[str, int]:
         ),
         "answered": await _ask(sessions, "商标怎么注册", "answer"),
         "escalated": await _ask(sessions, "我们被起诉了", "escalate"),
+        "offered": await _ask(sessions, "对方说要我们赔钱 我们该咋办", "escalate", flagged=True),
         "emoji": await _ask(sessions, "👍👍"),
     }
 
@@ -105,10 +107,13 @@ async def test_admins_see_gaps_grouped_including_uncategorised(sessions: Session
     assert set(by_example[STRANGE].question_ids) == {ids["strange1"], ids["strange2"]}
     assert by_example[STRANGE].key == ids["strange1"]
     assert by_example["python 注册表怎么改"].category == "none"
-    assert {"专利大概多久能批下来", "商标被抢注了怎么办", "how long does a patent last"} <= set(
-        by_example
-    )
-    assert len(groups) == 5  # not the answered, escalated or emoji-only questions
+    assert {
+        "专利大概多久能批下来",
+        "商标被抢注了怎么办",
+        "how long does a patent last",
+        "对方说要我们赔钱 我们该咋办",
+    } <= set(by_example)
+    assert len(groups) == 6  # not the answered, escalated or emoji-only questions
     for who in (STAFF, MEMBER, 424242):
         with pytest.raises(NotAllowed):
             await gaps.groups(who, SINCE)
