@@ -219,3 +219,39 @@ def test_requests_go_through_telegram_proxy(tmp_path: Path) -> None:
     assert seen
     assert seen[0].startswith(b"POST http://telegram.invalid/bot")
     assert seen[0].endswith(b"/getMe HTTP/1.1")
+
+
+def test_a_crash_is_logged_with_its_traceback_and_without_the_token(tmp_path: Path) -> None:
+    """An unexpected error while serving: the traceback is logged (to find the bug), every
+    secret in it masked, exit status 1."""
+    script = (
+        "import sys\n"
+        "import bot.runner as runner\n"
+        "from bot.settings import load_settings\n"
+        "def boom(settings):\n"
+        "    token = settings.telegram_bot_token.get_secret_value()\n"
+        "    raise RuntimeError(f'POST https://api.telegram.org/bot{token}/getMe exploded')\n"
+        "runner._serve = boom\n"
+        "sys.exit(runner.run(load_settings()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "ipdesk stopped after an unexpected error" in output
+    assert "Traceback" in output
+    assert "RuntimeError: POST https://api.telegram.org/bot***/getMe exploded" in output
+    assert "SECRETtoken" not in output
