@@ -340,3 +340,32 @@ async def test_kill_9_mid_broadcast_then_every_member_once(
     assert min(received.values()) == 1
     assert sum(received.values()) - BULK <= 1  # only a message in flight at the kill
     assert outbox(bot, number)["sent"] == BULK
+
+
+async def test_stop_a_running_broadcast(client: EmulatorClient, bot: BotProcess) -> None:
+    ids = list(range(BULK_FIRST, BULK_FIRST + BULK))
+    _, review = await compose(
+        client, "news", "专利年费提醒", None, choice=t("zh", "subtopic_trademark")
+    )
+    number, progress = await send_now(client, review)
+    await client.wait_for_messages(ids[10], after_message_id=0, count=3, timeout=30)
+    current = await client.message(ADMIN_ID, progress.message_id)
+    await press(client, ADMIN_ID, current, t("zh", "ann_btn_stop"))
+    stopped = t("zh", "ann_status_cancelled")
+    message = current
+    while stopped not in message.body:
+        message = await client.wait_for_edit(
+            ADMIN_ID, progress.message_id, after_version=message.version, timeout=30
+        )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while outbox(bot, number)["sending"] or outbox(bot, number)["pending"]:
+        assert loop.time() < deadline, outbox(bot, number)
+        await asyncio.sleep(0.2)  # rows already claimed finish within a batch
+    counts = outbox(bot, number)
+    assert counts["cancelled"] > 0
+    assert counts["sent"] + counts["cancelled"] == BULK
+    received = 0
+    for user in ids:
+        received += sum(1 for m in await client.messages(user) if "专利年费提醒" in m.body)
+    assert received == counts["sent"]
