@@ -323,7 +323,11 @@ class Reminder(Base):
     """A follow-up that must fire once; the scheduler is only a cache of these rows."""
 
     __tablename__ = "reminders"
-    __table_args__ = (Index("ix_reminders_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_reminders_status_due", "status", "due_at"),
+        # A lane claims one kind in due order (announcements: thousands due at once).
+        Index("ix_reminders_kind_status_due", "kind", "status", "due_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))

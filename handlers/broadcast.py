@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -87,7 +88,14 @@ def _markup(rendered: Rendered, inert: bool) -> InlineKeyboardMarkup | None:
 
 
 async def send_rendered(
-    bot: Bot, chat_id: int, rendered: Rendered, *, inert: bool = False, skip: int = 0
+    bot: Bot,
+    chat_id: int,
+    rendered: Rendered,
+    *,
+    inert: bool = False,
+    skip: int = 0,
+    pace: Callable[[], Awaitable[None]] | None = None,
+    on_part: Callable[[], None] | None = None,
 ) -> int:
     """Send an announcement: the media (with the text as its caption when it fits), then the
     text. ``skip``: parts an earlier attempt already sent. Returns the parts in all."""
@@ -96,6 +104,8 @@ async def send_rendered(
     caption_fits = visible_length(rendered.text) <= CAPTION_LIMIT
     if rendered.media_kind is not None and rendered.media_file_id is not None:
         if skip <= parts:
+            if pace is not None:
+                await pace()
             caption = rendered.text if caption_fits else None
             if rendered.media_kind == "photo":
                 await bot.send_photo(
@@ -113,10 +123,14 @@ async def send_rendered(
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup if caption is not None else None,
                 )
+            if on_part is not None:
+                on_part()
         parts += 1
         if caption_fits:
             return parts
     if skip <= parts:
+        if pace is not None:
+            await pace()
         await bot.send_message(
             chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
@@ -134,13 +148,24 @@ class AnnouncementSender:
         if not isinstance(delivery, BroadcastDelivery) or delivery.rendered is None:
             return SendResult.permanent("not an announcement delivery")
         done = int(delivery.reminder.payload.get(PARTS_SENT, 0))
-        await self._pacer.acquire()
+        progress = [done]  # the media part, once it went out: a retry sends only the text
+
+        def part_sent() -> None:
+            progress[0] += 1
+
         try:
-            await send_rendered(self._bot, delivery.chat_id, delivery.rendered, skip=done)
+            await send_rendered(
+                self._bot,
+                delivery.chat_id,
+                delivery.rendered,
+                skip=done,
+                pace=self._pacer.acquire,
+                on_part=part_sent,
+            )
         except RetryAfter as exc:
             after = exc.retry_after
             seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
-            return SendResult.retry("429 flood control", seconds)
+            return SendResult.retry("429 flood control", seconds, parts_sent=progress[0])
         except Forbidden as exc:
             return SendResult.permanent(f"blocked: {exc.message}", delivery.chat_id)
         except BadRequest as exc:
@@ -148,7 +173,7 @@ class AnnouncementSender:
                 return SendResult.permanent(f"blocked: {exc.message}", delivery.chat_id)
             return SendResult.permanent(f"bad request: {exc.message}")
         except (TimedOut, NetworkError) as exc:
-            return SendResult.retry(f"network: {exc.message}")
+            return SendResult.retry(f"network: {exc.message}", parts_sent=progress[0])
         return SendResult.sent()
 
 
