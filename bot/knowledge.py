@@ -105,9 +105,16 @@ class LiveKnowledge:
             if snapshot.version == self._version:
                 return False  # another task rebuilt it while this one waited
             kb = with_extra_phrasings(self._base, snapshot.phrasings)
+            self._version = snapshot.version  # a failed build is not retried per question
             if kb is not self._engine.kb:
-                self._engine = await asyncio.to_thread(self._make, kb)
-            self._version = snapshot.version
+                try:
+                    self._engine = await asyncio.to_thread(self._make, kb)
+                except Exception:  # members keep the engine they had; staff see the log
+                    log.exception(
+                        "knowledge base v%d not built; still serving the previous one",
+                        snapshot.version,
+                    )
+                    return False
             log.info(
                 "knowledge base v%d: %d stored phrasing(s)",
                 snapshot.version,

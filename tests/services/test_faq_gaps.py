@@ -299,3 +299,26 @@ def test_fast_grouping_matches_the_reference_definition() -> None:
         else:
             assert found == reference[2], norm
     assert len(slow_leaders) > 50  # the data really has many groups
+
+
+async def test_a_failed_rebuild_keeps_serving_the_previous_engine(
+    sessions: SessionFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add_user(sessions, ADMIN, Role.ADMIN)
+    phrasings = PhrasingService(sessions)
+    builds: list[int] = []
+
+    def make(kb: object) -> TriageEngine:
+        builds.append(1)
+        if len(builds) > 1:
+            raise RuntimeError("index build failed")
+        return TriageEngine(KB)
+
+    live = LiveKnowledge(KB, make, phrasings)
+    first = live.engine
+    await phrasings.add(ADMIN, KB, "tm-register", "zh", STRANGE)
+    assert not await live.refresh()
+    assert live.engine is first
+    assert "not built" in caplog.text
+    assert not await live.refresh()  # the same version is not rebuilt for every question
+    assert len(builds) == 2
