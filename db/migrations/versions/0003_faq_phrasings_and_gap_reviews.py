@@ -92,15 +92,15 @@ def upgrade() -> None:
             batch_op.f("ix_faq_gap_reviews_phrasing_id"), ["phrasing_id"], unique=False
         )
 
-    with op.batch_alter_table("questions", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("flagged", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ALTER TABLE … ADD COLUMN, also on SQLite: a batch operation would copy the
+    # table, and dropping the old copy fails while faq_views rows refer to its questions.
+    op.add_column(
+        "questions", sa.Column("flagged", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("questions", schema=None) as batch_op:
-        batch_op.drop_column("flagged")
+    op.drop_column("questions", "flagged")
     with op.batch_alter_table("faq_gap_reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_faq_gap_reviews_phrasing_id"))
     op.drop_table("faq_gap_reviews")
