@@ -120,6 +120,7 @@ async def _start_followups(app: IpdeskApp) -> None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     jobs = install(app.job_queue, pump, interval=poll_interval(settings))
     followups.set_schedule_hook(jobs.watch)
+    services.events.set_schedule_hook(jobs.watch)
     await followups.ensure_weekly_report()
     synced = await followups.sync_open_tickets()
     overdue = await jobs.start()

@@ -110,8 +110,6 @@ async def _dispatch(
         cancelled = await events.cancel(event_id, profile.id, _now())
         await query.answer()
         await send_html(context, chat_id, catalog.t(lang, "ev_cancelled", title=cancelled.title))
-        if cancelled.promoted_user_id is not None:
-            services.outreach.wake_sender()
         return
     if data.kind == CB_FEEDBACK:
         event_part, _, stars = data.arg.partition(".")

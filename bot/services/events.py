@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
@@ -55,6 +56,9 @@ CB_CHECKIN = Cb.CHECK_IN
 
 DAY_BEFORE_AT = time(10, 0)
 FEEDBACK_AFTER = timedelta(hours=3)
+
+
+ScheduleHook = Callable[[Sequence[tuple[str, datetime]]], None]
 
 
 class EventError(DomainError):
@@ -186,11 +190,34 @@ class EventService:
         self._sessions = sessions
         self._cal = calendar
         self.zone = calendar.zone
+        self._hook: ScheduleHook | None = None
+
+    def set_schedule_hook(self, hook: ScheduleHook) -> None:
+        """Told (key, due) of each reminder created, after its commit: the JobQueue then
+        sends those due soon (a moved-up member's notice) at once, not at the next tick."""
+        self._hook = hook
+
+    def _notify(self, created: list[tuple[str, datetime]]) -> None:
+        if created and self._hook is not None:
+            self._hook(created)
 
     # -- members ------------------------------------------------------------------------------
 
     async def signup(
         self, event_id: int, user_id: int, announcement_id: int | None, now: datetime
+    ) -> SignupResult:
+        created: list[tuple[str, datetime]] = []
+        result = await self._signup(event_id, user_id, announcement_id, now, created)
+        self._notify(created)
+        return result
+
+    async def _signup(
+        self,
+        event_id: int,
+        user_id: int,
+        announcement_id: int | None,
+        now: datetime,
+        created: list[tuple[str, datetime]],
     ) -> SignupResult:
         async with self._sessions() as s, s.begin():
             event = await s.get(Event, event_id, with_for_update=True)
@@ -234,11 +261,19 @@ class EventService:
             reg.queued_at = now
             await s.flush()
             if status == REGISTERED:
-                await self._schedule(s, event, user_id, now)
+                created += await self._schedule(s, event, user_id, now)
             position = await self._position(s, reg) if status == WAITING else 0
             return SignupResult(event_id, event.title, event.starts_at, status, False, position)
 
     async def cancel(self, event_id: int, user_id: int, now: datetime) -> CancelResult:
+        created: list[tuple[str, datetime]] = []
+        result = await self._cancel(event_id, user_id, now, created)
+        self._notify(created)
+        return result
+
+    async def _cancel(
+        self, event_id: int, user_id: int, now: datetime, created: list[tuple[str, datetime]]
+    ) -> CancelResult:
         async with self._sessions() as s, s.begin():
             event = await s.get(Event, event_id, with_for_update=True)
             if event is None:
@@ -259,7 +294,7 @@ class EventService:
             )
             promoted = None
             if had_seat and event.starts_at > now:
-                promoted = await self._promote(s, event, now)
+                promoted = await self._promote(s, event, now, created)
             return CancelResult(event_id, event.title, promoted)
 
     async def mine(self, user_id: int, now: datetime) -> list[MyEvent]:
@@ -455,22 +490,24 @@ class EventService:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _schedule(self, s: AsyncSession, event: Event, user_id: int, now: datetime) -> None:
+    async def _schedule(
+        self, s: AsyncSession, event: Event, user_id: int, now: datetime
+    ) -> list[tuple[str, datetime]]:
+        created = []
         for kind, due in reminder_times(self._cal, event.starts_at).items():
             if due is None or due <= now:
                 continue
-            await schedule(
-                s,
-                ReminderSpec(
-                    key=_key(kind, event.id, user_id),
-                    kind=kind,
-                    due_at=due,
-                    recipient_id=user_id,
-                    payload={"event": event.id},
-                ),
+            key = _key(kind, event.id, user_id)
+            spec = ReminderSpec(
+                key=key, kind=kind, due_at=due, recipient_id=user_id, payload={"event": event.id}
             )
+            if await schedule(s, spec):
+                created.append((key, due))
+        return created
 
-    async def _promote(self, s: AsyncSession, event: Event, now: datetime) -> int | None:
+    async def _promote(
+        self, s: AsyncSession, event: Event, now: datetime, created: list[tuple[str, datetime]]
+    ) -> int | None:
         if event.capacity is not None:
             taken = await self._count(s, event.id, REGISTERED)
             if taken >= event.capacity:
@@ -485,17 +522,13 @@ class EventService:
             return None
         nxt.status = REGISTERED
         await s.flush()
-        await self._schedule(s, event, nxt.user_id, now)
-        await schedule(
-            s,
-            ReminderSpec(
-                key=f"{K_SEAT}:{event.id}:{nxt.user_id}:{int(now.timestamp())}",
-                kind=K_SEAT,
-                due_at=now,
-                recipient_id=nxt.user_id,
-                payload={"event": event.id},
-            ),
+        created += await self._schedule(s, event, nxt.user_id, now)
+        key = f"{K_SEAT}:{event.id}:{nxt.user_id}:{int(now.timestamp())}"
+        seat = ReminderSpec(
+            key=key, kind=K_SEAT, due_at=now, recipient_id=nxt.user_id, payload={"event": event.id}
         )
+        if await schedule(s, seat):
+            created.append((key, now))
         return nxt.user_id
 
     @staticmethod

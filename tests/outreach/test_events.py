@@ -60,8 +60,11 @@ async def _reminders(sessions: SessionFactory, user_id: int) -> dict[str, tuple[
 async def test_capacity_waiting_list_and_promotion(sessions: SessionFactory) -> None:
     await populate(sessions)
     events = EventService(sessions, CAL)
+    told: list[str] = []
+    events.set_schedule_hook(lambda items: told.extend(key for key, _ in items))
     eid = await _event(sessions, 2, "2026-12-10 14:00")
     first = await events.signup(eid, 101, None, NOW)
+    assert sorted(told) == sorted(f"{k}:{eid}:101" for k in (K_DAY, K_HOUR, K_FEEDBACK))
     second = await events.signup(eid, 102, None, NOW)
     third = await events.signup(eid, 103, None, NOW)
     fourth = await events.signup(eid, 104, None, NOW)
@@ -78,8 +81,10 @@ async def test_capacity_waiting_list_and_promotion(sessions: SessionFactory) -> 
     assert set(await _reminders(sessions, 101)) == {K_DAY, K_HOUR, K_FEEDBACK}
     assert await _reminders(sessions, 103) == {}
 
+    told.clear()
     cancelled = await events.cancel(eid, 101, NOW)
     assert cancelled.promoted_user_id == 103
+    assert any(key.startswith(f"{K_SEAT}:{eid}:103:") for key in told)  # sent at once
     assert {k for k, (st, _) in (await _reminders(sessions, 101)).items()} == {
         K_DAY,
         K_HOUR,
