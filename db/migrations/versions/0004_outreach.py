@@ -5,6 +5,7 @@ Revises: 0003
 Create Date: 2026-12-05 10:20:00
 """
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -23,15 +24,43 @@ def _role_check(values: tuple[str, ...]) -> str:
     return "role IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+def _replace_role_check(values: tuple[str, ...]) -> None:
+    """users.role's CHECK lists the roles. PostgreSQL swaps the constraint. SQLite cannot
+    alter a CHECK, and rebuilding users (copy, drop, rename) fails while questions, tickets …
+    refer to it (foreign keys cannot be switched off inside the migration's transaction), so
+    the CHECK's text is edited in the schema itself, the procedure SQLite documents for
+    removing CHECK constraints ("ALTER TABLE", making other kinds of table schema changes):
+    every stored role satisfies the wider list, so no row is touched."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
+        op.create_check_constraint("role", "users", _role_check(values))
+        return
+    sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+    ).scalar_one()
+    new_sql, found = _ROLE_CHECK.subn(f"CHECK ({_role_check(values)})", sql)
+    if found != 1:
+        raise RuntimeError("users: the role CHECK constraint was not found")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'", (new_sql,)
+    )
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
+_ROLE_CHECK = re.compile(r"CHECK\s*\(\s*role\s+IN\s*\([^)]*\)\s*\)", re.IGNORECASE)
+
+
 def upgrade() -> None:
     with op.batch_alter_table("companies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("industry", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("export_markets", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("city", sa.String(length=50), nullable=True))
 
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
-        batch_op.create_check_constraint("role", _role_check(_ROLES_NEW))
+    _replace_role_check(_ROLES_NEW)
 
     op.create_table(
         "subscriptions",
@@ -161,9 +190,7 @@ def downgrade() -> None:
     op.drop_table("announcements")
     op.drop_table("events")
     op.drop_table("subscriptions")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
-        batch_op.create_check_constraint("role", _role_check(_ROLES_OLD))
+    _replace_role_check(_ROLES_OLD)
     with op.batch_alter_table("companies", schema=None) as batch_op:
         batch_op.drop_column("city")
         batch_op.drop_column("export_markets")
