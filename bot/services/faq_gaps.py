@@ -19,6 +19,7 @@ wording of it starts a new group.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -254,7 +255,7 @@ class GapService:
 
     async def _groups(self, s: AsyncSession, since: datetime, which: str) -> list[FaqGap]:
         items = [q for q in await gap_questions(s, since) if _in_list(q, which)]
-        return cluster_gaps(items, self._similarity, limit=None)
+        return await _cluster_off_loop(items, self._similarity)
 
     async def group(self, actor_id: int, key: int, since: datetime, which: str) -> FaqGap:
         """The group of list `which` that holds question `key` now; StaleAction if none."""
@@ -275,6 +276,12 @@ class GapService:
             return gap
 
 
+async def _cluster_off_loop(items: list[GapQuestion], similarity: float) -> list[FaqGap]:
+    """All groups, computed in a worker thread: other chats are served meanwhile (1,000 gap
+    questions take ~0.15 s, bench/bench_phrasings.py)."""
+    return await asyncio.to_thread(cluster_gaps, items, similarity, None)
+
+
 async def find_group(
     s: AsyncSession, key: int, since: datetime, which: str, similarity: float = GAP_SIMILARITY
 ) -> FaqGap:
@@ -282,7 +289,7 @@ async def find_group(
     if which not in LISTS:
         raise StaleAction(f"unknown gap list {which!r}")
     items = [q for q in await gap_questions(s, since) if _in_list(q, which)]
-    for gap in cluster_gaps(items, similarity, limit=None):
+    for gap in await _cluster_off_loop(items, similarity):
         if key in gap.question_ids:
             return gap
     raise StaleAction("this gap has been reviewed or is no longer in the list")
