@@ -58,9 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engines = {name: TriageEngine(kb, scorer=s) for name, s in scorers.items()}
     items = load_eval_items(*args.paths)
     base = Thresholds()
-    grid = itertools.product(
-        (26.0, 30.0, 34.0), (14.0, 17.0, 20.0, 23.0), (0.4, 0.5, 0.6), (0.7, 0.8, 0.9)
-    )
+    grid = itertools.product((30.0,), (17.0, 20.0, 23.0, 26.0), (0.4,), (0.8, 0.9, 0.95))
     out = sys.stdout
     out.write("answer tent flag esc | acc false recall flagged answerable-escalated")
     out.write(" | zh acc/false/recall  en acc/false/recall\n")

@@ -49,14 +49,8 @@ logger = logging.getLogger(__name__)
 
 MAX_SCAN_CHARS = 2000  # risk rules read this much of a message
 MAX_MATCH_CHARS = 300  # matching reads this much: a 10,000-character paste stays fast
-# A message is in remit with lexicon evidence of REMIT_EVIDENCE, or of WEAK_EVIDENCE when
-# the best entry's phrasings cover most of it and its best phrasing is mostly in it
-# (both ≥ CLOSE_MATCH): "免费吗" and "office hours" are questions for us, "register
-# wechat account without a chinese phone number" is not, though it has "register" and
-# "phone".
+# Lexicon evidence (faq/lexicon.py) that puts a message in remit without the learned model.
 REMIT_EVIDENCE = 1.0
-WEAK_EVIDENCE = 0.5
-CLOSE_MATCH = 0.6
 FULL_COVER = 0.95  # the best entry's phrasings contain (nearly) all of the question …
 PARTIAL_COVER = 0.8  # … and the runner-up's leave a real part of it out
 DEFAULT_LANG: Lang = "zh"  # for text with neither hanzi nor letters and no hint
@@ -76,6 +70,7 @@ class Thresholds:
     tentative: float = 20.0  # best score for a tentative answer ("I think you mean …")
     flag: float = 0.4  # scorer risk at which the expert offer is made prominent
     escalate: float = 0.9  # scorer risk at which the message goes to an expert
+    remit: float = 0.5  # learned probability that a message is about IP at all
 
 
 # Dispute language puts a message in remit whatever the lexicon says: being sued or
@@ -194,14 +189,12 @@ class TriageEngine:
         risk = self.scorer.risk_of(feats)
         fired = self.signals.fired(folded)
         dispute = DISPUTE.search(folded) is not None
+        # Dispute words or a strong IP word decide alone; otherwise the learned remit
+        # model does ("标交上去了要等多久" is ours, "how to renew my passport" is not).
         in_remit = (
             dispute
             or analysis.remit >= REMIT_EVIDENCE
-            or (
-                analysis.remit >= WEAK_EVIDENCE
-                and best is not None
-                and min(best.coverage, best.phrasing_coverage) >= CLOSE_MATCH
-            )
+            or self.scorer.remit_of(feats) >= limits.remit
         )
 
         def decision(action: Action, category: Category | None, **kw: Any) -> Decision:

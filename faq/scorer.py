@@ -1,10 +1,11 @@
 """The learned escalation scorer: how likely a message is a live case, and its category.
 
 Hard signals (faq/signals.py) catch what must always escalate; this scorer judges the
-rest from labelled examples (faq/rules/scorer.yaml lists them). Two logistic
+rest from labelled examples (faq/rules/scorer.yaml lists them). Three logistic
 regressions over sparse binary features of the folded text — Chinese character
 unigrams and bigrams, English words and word pairs, digits collapsed — one for
-"escalate vs not", one for the category. Only inference lives here and it is a dot
+"escalate vs not", one for "about IP or the association at all" (remit), one for the
+category. Only inference lives here and it is a dot
 product over a dict, so the bot needs no machine-learning library; training
 (`train`, run by `ipdesk faq train`) uses scikit-learn and writes faq/rules/scorer.json
 deterministically, so a test can rebuild it and compare.
@@ -16,6 +17,7 @@ import json
 import math
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +36,8 @@ MODEL_FILE = RULES / "scorer.json"
 CONFIG_FILE = RULES / "scorer.yaml"
 ROOT = Path(__file__).parent.parent
 MAX_CHARS = 400  # the scorer reads this much of a message
+MIN_COUNT = 2  # examples a feature must occur in to be learnt
+MIN_WEIGHT = 1e-3  # smaller weights are dropped from the shipped model
 _WORD = re.compile(r"[a-z]+|[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 # English endings folded so "copied"/"copies"/"copying" share a feature.
@@ -84,6 +88,8 @@ def features(text: str) -> set[str]:
 class Scorer:
     bias: float
     weights: Mapping[str, float]
+    remit_bias: float
+    remit_weights: Mapping[str, float]
     category_bias: Mapping[Category, float]
     category_weights: Mapping[Category, Mapping[str, float]]
 
@@ -93,6 +99,11 @@ class Scorer:
 
     def risk_of(self, feats: Iterable[str]) -> float:
         z = self.bias + sum(self.weights.get(f, 0.0) for f in feats)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def remit_of(self, feats: Iterable[str]) -> float:
+        """Probability (0–1) that the message is about IP or the association at all."""
+        z = self.remit_bias + sum(self.remit_weights.get(f, 0.0) for f in feats)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def category_of(self, feats: Iterable[str]) -> dict[Category, float]:
@@ -111,6 +122,8 @@ class Scorer:
         return {
             "bias": round(self.bias, 6),
             "weights": {k: round(v, 6) for k, v in sorted(self.weights.items())},
+            "remit_bias": round(self.remit_bias, 6),
+            "remit_weights": {k: round(v, 6) for k, v in sorted(self.remit_weights.items())},
             "category_bias": {c: round(v, 6) for c, v in self.category_bias.items()},
             "category_weights": {
                 c: {k: round(v, 6) for k, v in sorted(w.items())}
@@ -125,6 +138,8 @@ def load_scorer(path: Path = MODEL_FILE) -> Scorer:
     return Scorer(
         bias=float(raw["bias"]),
         weights=raw["weights"],
+        remit_bias=float(raw["remit_bias"]),
+        remit_weights=raw["remit_weights"],
         category_bias=raw["category_bias"],
         category_weights=raw["category_weights"],
     )
@@ -140,6 +155,7 @@ class Example:
     escalate: bool
     category: Category | None
     group: str  # the file it came from: cross-validation holds out whole files
+    in_remit: bool | None = None  # False: off-topic ("fallback"); None: small talk
 
 
 def load_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
@@ -156,12 +172,14 @@ def load_examples(files: Sequence[str], root: Path = ROOT) -> list[Example]:
                     continue
                 raw = json.loads(line)
                 category = raw.get("category")
+                action = raw["action"]
                 examples.append(
                     Example(
                         text=str(raw["text"]),
-                        escalate=raw["action"] == "escalate",
+                        escalate=action == "escalate",
                         category=category if category in CATEGORIES else None,
                         group=Path(name).stem,
+                        in_remit=None if action == "smalltalk" else action != "fallback",
                     )
                 )
     return examples
@@ -171,7 +189,12 @@ def train(examples: Sequence[Example], escalation_c: float, category_c: float) -
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    rows = [dict.fromkeys(sorted(features(e.text)), 1) for e in examples]
+    # A feature seen in one example only is that example's noise, not evidence.
+    counts = Counter(f for e in examples for f in features(e.text))
+    rows = [
+        dict.fromkeys(sorted(f for f in features(e.text) if counts[f] >= MIN_COUNT), 1)
+        for e in examples
+    ]
     vectorizer = DictVectorizer(sort=True)
     matrix = vectorizer.fit_transform(rows).tocsr()
     # liblinear accepts 32-bit indices only; DictVectorizer may hand out 64-bit ones
@@ -181,9 +204,15 @@ def train(examples: Sequence[Example], escalation_c: float, category_c: float) -
     risk = LogisticRegression(
         C=escalation_c, class_weight="balanced", solver="liblinear", max_iter=1000
     )
-    risk.fit(matrix, [e.escalate for e in examples])
+    topical = [i for i, e in enumerate(examples) if e.in_remit]
+    risk.fit(matrix[topical], [examples[i].escalate for i in topical])
+    judged = [i for i, e in enumerate(examples) if e.in_remit is not None]
+    remit = LogisticRegression(
+        C=escalation_c, class_weight="balanced", solver="liblinear", max_iter=1000
+    )
+    remit.fit(matrix[judged], [bool(examples[i].in_remit) for i in judged])
     weights = {
-        str(n): float(w) for n, w in zip(names, risk.coef_[0], strict=True) if abs(w) >= 1e-4
+        str(n): float(w) for n, w in zip(names, risk.coef_[0], strict=True) if abs(w) >= MIN_WEIGHT
     }
     labelled = [i for i, e in enumerate(examples) if e.category is not None]
     cats = LogisticRegression(C=category_c, solver="lbfgs", max_iter=2000)
@@ -198,6 +227,12 @@ def train(examples: Sequence[Example], escalation_c: float, category_c: float) -
     return Scorer(
         bias=float(risk.intercept_[0]),
         weights=weights,
+        remit_bias=float(remit.intercept_[0]),
+        remit_weights={
+            str(n): float(w)
+            for n, w in zip(names, remit.coef_[0], strict=True)
+            if abs(w) >= MIN_WEIGHT
+        },
         category_bias=category_bias,
         category_weights=category_weights,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from faq.normalize import fold, normalize
+from faq.signals import SAFE_LOADER
 
 SMALLTALK_FILE = Path(__file__).parent / "rules" / "smalltalk.yaml"
 _PARTICLES = re.compile(r"[啊呀吧呢哈嘛哦噢喔啦咯]+$")
@@ -39,7 +40,7 @@ def _key(text: str) -> str:
 
 @cache
 def load_smalltalk(path: Path = SMALLTALK_FILE) -> SmallTalk:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - safe
     phrases: dict[str, str] = {}
     for kind, items in raw.items():
         for item in items:
