@@ -100,6 +100,11 @@ def test_deadline_needs_an_aware_now() -> None:
         ("Customs seized 200 cartons", (UrgentReason.CUSTOMS,)),
         ("customs detention notice received", (UrgentReason.CUSTOMS,)),
         ("收到传票，同时海关扣留了货物", (UrgentReason.SUMMONS, UrgentReason.CUSTOMS)),
+        # the cases the triage engine escalated but tickets left normal (issue 8)
+        ("court paper came today from shenzhen court", (UrgentReason.SUMMONS,)),
+        ("our container was held at ningbo customs for trademark", (UrgentReason.CUSTOMS,)),
+        ("亞馬遜TRO 凍結了帳戶", (UrgentReason.PLATFORM,)),
+        ("amazon suspended our store after a patent complaint", (UrgentReason.PLATFORM,)),
         ("我们想起诉对方侵权", ()),  # suing someone else is not a summons
         ("如何办理海关知识产权备案", ()),
         ("how do I record my trademark with customs?", ()),
@@ -118,6 +123,25 @@ def test_deadline_within_three_days_is_urgent(days: int, priority: Priority) -> 
     assessment = assess_priority("商标问题", T0 + timedelta(days=days), T0)
     assert assessment.priority is priority
     assert (UrgentReason.DEADLINE in assessment.reasons) is (priority is Priority.URGENT)
+
+
+@pytest.mark.parametrize(("window", "priority"), [(3, Priority.NORMAL), (5, Priority.URGENT)])
+def test_deadline_urgent_days_is_the_window(window: int, priority: Priority) -> None:
+    # DEADLINE_URGENT_DAYS reaches the assessment: a deadline 4 days out is urgent with 5
+    assessment = assess_priority("商标问题", T0 + timedelta(days=4), T0, timedelta(days=window))
+    assert assessment.priority is priority
+
+
+def test_urgency_comes_from_the_triage_signals() -> None:
+    # one source of truth: every message the engine escalates for an urgent signal is urgent
+    from faq.normalize import fold
+    from faq.signals import load_signals
+
+    for signal in load_signals().signals:
+        for text in signal.positive:
+            assert bool(urgent_signals(text)) is any(
+                s.urgent for s in load_signals().fired(fold(text))
+            ), text
 
 
 def test_priority_without_deadline() -> None:

@@ -298,3 +298,23 @@ async def test_expert_claims_while_tickets_are_assigned(sessions: SessionFactory
         kinds = [e.kind for e in history.events]
         assert kinds.count("assigned") <= 1
         assert kinds.count("claimed") <= 1
+
+
+async def test_deadline_urgent_days_reaches_the_ticket_service(sessions: SessionFactory) -> None:
+    from datetime import timedelta
+
+    _tickets, clock, _ids = await _setup(sessions)
+    wide = TicketService(sessions, ZONE, clock=clock, urgent_within=timedelta(days=10))
+    narrow = TicketService(sessions, ZONE, clock=clock, urgent_within=timedelta(days=1))
+    deadline = clock.now + timedelta(days=5)
+    wide_id = await _open(wide, "商标驳回复审")
+    narrow_id = await _open(narrow, "专利年费宽限期")
+    assert (await wide.set_deadline(wide_id, STAFF, deadline)).priority is Priority.URGENT
+    assert (await narrow.set_deadline(narrow_id, STAFF, deadline)).priority is Priority.NORMAL
+
+
+async def test_a_platform_freeze_opens_an_urgent_ticket(sessions: SessionFactory) -> None:
+    tickets, _clock, _ids = await _setup(sessions)
+    ticket_id = await _open(tickets, "亞馬遜TRO 凍結了帳戶")
+    view = await tickets.view_ticket(STAFF, ticket_id)
+    assert view.priority is Priority.URGENT
