@@ -58,17 +58,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     engines = {name: TriageEngine(kb, scorer=s) for name, s in scorers.items()}
     items = load_eval_items(*args.paths)
     base = Thresholds()
-    grid = itertools.product((30.0,), (17.0, 20.0, 23.0, 26.0), (0.4,), (0.8, 0.9, 0.95))
+    grid = itertools.product((30.0,), (20.0,), (0.5, 0.7, 0.85), (0.9,))
     out = sys.stdout
-    out.write("answer tent flag esc | acc false recall flagged answerable-escalated")
+    out.write("answer tent learned esc | acc false recall flagged answerable-escalated")
     out.write(" | zh acc/false/recall  en acc/false/recall\n")
-    for answer, tentative, flag, escalate in grid:
-        if flag >= escalate:
-            continue
-        t = replace(base, answer=answer, tentative=tentative, flag=flag, escalate=escalate)
+    for answer, tentative, learned, escalate in grid:
+        t = replace(
+            base, answer=answer, tentative=tentative, learned_rank=learned, escalate=escalate
+        )
         m, lang = score(engines, items, t)
         out.write(
-            f"{answer:5.0f} {tentative:4.0f} {flag:4.1f} {escalate:3.1f} | "
+            f"{answer:5.0f} {tentative:4.0f} {learned:4.1f} {escalate:4.2f} | "
             f"{m.answer_accuracy:.3f} {m.false_answer_rate:.3f} {m.escalation_recall:.3f} "
             f"{m.flagged_recall:.3f} {m.answerable_escalated_rate:.3f} | "
             + "  ".join(

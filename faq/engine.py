@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from faq.analysis import analyse_normalised
@@ -71,6 +71,7 @@ class Thresholds:
     flag: float = 0.4  # scorer risk at which the expert offer is made prominent
     escalate: float = 0.9  # scorer risk at which the message goes to an expert
     remit: float = 0.5  # learned probability that a message is about IP at all
+    learned_rank: float = 0.7  # weight of the learned entry model in the ranking (0–1)
 
 
 # Dispute language puts a message in remit whatever the lexicon says: being sued or
@@ -181,11 +182,11 @@ class TriageEngine:
                     smalltalk=chat,
                 )
             return Decision(text, lang, None, "fallback", None, 0.0, reasons=("empty",))
-        hits = self.index.search(analysis, lang, limit=5)
+        feats = features(scan)
+        hits = self._rerank(self.index.search(analysis, lang, limit=5), feats)
         best = hits[0] if hits else None
         best_score = 100.0 * best.score if best else 0.0
         limits = self.thresholds
-        feats = features(scan)
         risk = self.scorer.risk_of(feats)
         fired = self.signals.fired(folded)
         dispute = DISPUTE.search(folded) is not None
@@ -275,6 +276,29 @@ class TriageEngine:
             self._warned.add(name)
             logger.warning("FAQ placeholder {%s} is not configured (%s)", name, lang)
         return rendered
+
+    def _rerank(self, hits: list[Hit], feats: set[str]) -> list[Hit]:
+        """Blend the index's score with the learned entry model's probability.
+
+        The index knows every phrasing (staff additions included); the model knows how
+        members word things beyond the phrasings. Only the index's candidates are
+        reordered, so an entry the index never found is never answered. A question that
+        is one of an entry's phrasings, and an entry the model has not learnt yet (added
+        since the last `ipdesk faq train`), keep the index's score.
+        """
+        weight = self.thresholds.learned_rank
+        probs = self.scorer.entries_of(feats) if weight > 0.0 and hits else {}
+        if not probs:
+            return hits
+        blended: list[Hit] = []
+        for hit in hits:
+            p = probs.get(self.kb.entries[hit.entry].id)
+            mixed = hit.score if p is None else (1.0 - weight) * hit.score + weight * p
+            if min(hit.coverage, hit.phrasing_coverage) >= FULL_COVER:
+                mixed = max(mixed, hit.score)
+            blended.append(replace(hit, score=mixed))
+        blended.sort(key=lambda h: -h.score)
+        return blended
 
     def _entry_id(self, hit: Hit) -> str:
         return self.kb.entries[hit.entry].id

@@ -19,13 +19,14 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from faq.loader import load_knowledge_base
 from faq.models import CATEGORIES, Category
 from faq.normalize import is_hanzi, normalize
 
@@ -38,6 +39,7 @@ ROOT = Path(__file__).parent.parent
 MAX_CHARS = 400  # the scorer reads this much of a message
 MIN_COUNT = 2  # examples a feature must occur in to be learnt
 MIN_WEIGHT = 1e-3  # smaller weights are dropped from the shipped model
+ENTRY_MIN_WEIGHT = 0.05  # the entry model is wide (one row per entry): keep what matters
 _WORD = re.compile(r"[a-z]+|[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 # English endings folded so "copied"/"copies"/"copying" share a feature.
@@ -92,6 +94,11 @@ class Scorer:
     remit_weights: Mapping[str, float]
     category_bias: Mapping[Category, float]
     category_weights: Mapping[Category, Mapping[str, float]]
+    # Which entry a question is about: biases per entry id, and per feature the
+    # (entry number, weight) pairs, so a question costs one lookup per feature.
+    entry_ids: Sequence[str] = ()
+    entry_bias: Sequence[float] = ()
+    entry_weights: Mapping[str, Sequence[tuple[int, float]]] = field(default_factory=dict)
 
     def risk(self, text: str) -> float:
         """Probability (0–1) that the message is a live case for an expert."""
@@ -105,6 +112,19 @@ class Scorer:
         """Probability (0–1) that the message is about IP or the association at all."""
         z = self.remit_bias + sum(self.remit_weights.get(f, 0.0) for f in feats)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def entries_of(self, feats: Iterable[str]) -> dict[str, float]:
+        """Softmax probabilities of the knowledge-base entries (empty without a model)."""
+        if not self.entry_ids:
+            return {}
+        logits = list(self.entry_bias)
+        for f in feats:
+            for index, weight in self.entry_weights.get(f, ()):
+                logits[index] += weight
+        top = max(logits)
+        exps = [math.exp(v - top) for v in logits]
+        total = sum(exps)
+        return {faq_id: e / total for faq_id, e in zip(self.entry_ids, exps, strict=True)}
 
     def category_of(self, feats: Iterable[str]) -> dict[Category, float]:
         """Softmax scores of the categories."""
@@ -129,6 +149,12 @@ class Scorer:
                 c: {k: round(v, 6) for k, v in sorted(w.items())}
                 for c, w in self.category_weights.items()
             },
+            "entry_ids": list(self.entry_ids),
+            "entry_bias": [round(v, 6) for v in self.entry_bias],
+            "entry_weights": {
+                k: [[i, round(w, 4)] for i, w in pairs]
+                for k, pairs in sorted(self.entry_weights.items())
+            },
         }
 
 
@@ -142,6 +168,9 @@ def load_scorer(path: Path = MODEL_FILE) -> Scorer:
         remit_weights=raw["remit_weights"],
         category_bias=raw["category_bias"],
         category_weights=raw["category_weights"],
+        entry_ids=tuple(raw.get("entry_ids", ())),
+        entry_bias=tuple(raw.get("entry_bias", ())),
+        entry_weights=raw.get("entry_weights", {}),  # lists of [entry number, weight]
     )
 
 
@@ -156,6 +185,7 @@ class Example:
     category: Category | None
     group: str  # the file it came from: cross-validation holds out whole files
     in_remit: bool | None = None  # False: off-topic ("fallback"); None: small talk
+    faq_id: str | None = None  # the entry that answers it, for "answer" examples
 
 
 def load_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
@@ -180,23 +210,39 @@ def load_examples(files: Sequence[str], root: Path = ROOT) -> list[Example]:
                         category=category if category in CATEGORIES else None,
                         group=Path(name).stem,
                         in_remit=None if action == "smalltalk" else action != "fallback",
+                        faq_id=(raw.get("faq_id") or None) if action == "answer" else None,
                     )
                 )
     return examples
 
 
-def train(examples: Sequence[Example], escalation_c: float, category_c: float) -> Scorer:
+def train(
+    examples: Sequence[Example], escalation_c: float, category_c: float, entry_c: float = 4.0
+) -> Scorer:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    # A feature seen in one example only is that example's noise, not evidence.
-    counts = Counter(f for e in examples for f in features(e.text))
-    rows = [
-        dict.fromkeys(sorted(f for f in features(e.text) if counts[f] >= MIN_COUNT), 1)
-        for e in examples
+    phrasings = [
+        (q, e.id)
+        for e in load_knowledge_base()
+        for lang in ("zh", "en")
+        for q in e.questions[lang]
     ]
+    # A feature seen in one text only is that text's noise, not evidence.
+    counts = Counter(
+        f
+        for text in [e.text for e in examples] + [q for q, _ in phrasings]
+        for f in features(text)
+    )
+
+    def row(text: str) -> dict[str, int]:
+        return dict.fromkeys(sorted(f for f in features(text) if counts[f] >= MIN_COUNT), 1)
+
+    rows = [row(e.text) for e in examples]
+    kb_rows = [(row(q), faq_id) for q, faq_id in phrasings]
     vectorizer = DictVectorizer(sort=True)
-    matrix = vectorizer.fit_transform(rows).tocsr()
+    vectorizer.fit(rows + [r for r, _ in kb_rows])
+    matrix = vectorizer.transform(rows).tocsr()
     # liblinear accepts 32-bit indices only; DictVectorizer may hand out 64-bit ones
     matrix.indices = matrix.indices.astype("int32")
     matrix.indptr = matrix.indptr.astype("int32")
@@ -219,12 +265,28 @@ def train(examples: Sequence[Example], escalation_c: float, category_c: float) -
     cats.fit(matrix[labelled], [examples[i].category for i in labelled])
     category_weights: dict[Category, dict[str, float]] = {}
     category_bias: dict[Category, float] = {}
-    for row, category in enumerate(cats.classes_):
-        category_bias[category] = float(cats.intercept_[row])
+    for number, category in enumerate(cats.classes_):
+        category_bias[category] = float(cats.intercept_[number])
         category_weights[category] = {
-            str(n): float(w) for n, w in zip(names, cats.coef_[row], strict=True) if abs(w) >= 1e-4
+            str(n): float(w)
+            for n, w in zip(names, cats.coef_[number], strict=True)
+            if abs(w) >= MIN_WEIGHT
         }
+    # Which entry: the knowledge base's own phrasings plus the labelled answers.
+    answered = [i for i, e in enumerate(examples) if e.faq_id is not None]
+    entry_rows = [r for r, _ in kb_rows] + [rows[i] for i in answered]
+    entry_labels = [label for _, label in kb_rows] + [str(examples[i].faq_id) for i in answered]
+    which = LogisticRegression(C=entry_c, solver="lbfgs", max_iter=3000)
+    which.fit(vectorizer.transform(entry_rows), entry_labels)
+    entry_weights: dict[str, list[tuple[int, float]]] = {}
+    for number in range(len(which.classes_)):
+        for n, w in zip(names, which.coef_[number], strict=True):
+            if abs(w) >= ENTRY_MIN_WEIGHT:
+                entry_weights.setdefault(str(n), []).append((number, float(w)))
     return Scorer(
+        entry_ids=tuple(str(c) for c in which.classes_),
+        entry_bias=tuple(float(b) for b in which.intercept_),
+        entry_weights=entry_weights,
         bias=float(risk.intercept_[0]),
         weights=weights,
         remit_bias=float(remit.intercept_[0]),
@@ -245,7 +307,10 @@ def build(config_path: Path = CONFIG_FILE) -> Scorer:
 
 
 def dump(scorer: Scorer) -> str:
-    return json.dumps(scorer.to_json(), ensure_ascii=False, sort_keys=True, indent=0) + "\n"
+    return (
+        json.dumps(scorer.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        + "\n"
+    )
 
 
 def cross_validate(
