@@ -162,3 +162,38 @@ async def test_admin_adds_a_phrasing_and_the_question_is_answered(
     assert title() not in again.body
     reopened = await say(client, ADMIN_ID, "/gaps")
     assert question in reopened.body  # back on the list to review
+
+
+async def test_admin_marks_a_gap_as_needing_a_new_entry_then_dismisses_it(
+    client: EmulatorClient, new_user_id: int, bot: BotProcess
+) -> None:
+    member = new_user_id
+    odd = "我们那个东西的那个证书到底该去哪儿弄来着"
+    await client.create_user(member, "孙", language_code="zh-hans")
+    await client.create_user(ADMIN_ID, "管理员", language_code="zh-hans")
+    await say(client, member, odd)
+    [(action,)] = rows(bot, "SELECT action FROM questions WHERE user_id = ?", member)
+    if action == "answer":
+        pytest.skip("the engine now answers this wording; pick another")
+
+    listing = await say(client, ADMIN_ID, "/gaps")
+    rank = next(line.split(".")[0] for line in listing.body.splitlines() if odd in line)
+    _, detail = await tap(client, ADMIN_ID, listing, rank)
+    answered, marked = await tap(client, ADMIN_ID, detail, t("gp_btn_new_entry"))
+    assert answered.text == t("gp_toast_marked")
+    assert marked.body == t("gp_marked_new", count=1)
+    assert odd not in (await say(client, ADMIN_ID, "/gaps")).body
+
+    waiting = await say(client, ADMIN_ID, "/gaps new")
+    assert odd in waiting.body
+    _, detail = await tap(client, ADMIN_ID, waiting, "1")
+    assert t("gp_btn_new_entry") not in [b.text for b in detail.buttons]
+    _, dismissed = await tap(client, ADMIN_ID, detail, t("gp_btn_dismiss"))
+    assert dismissed.body == t("gp_dismissed", count=1)
+    assert (await say(client, ADMIN_ID, "/gaps new")).body == t("gp_list_empty_new")
+    assert rows(
+        bot,
+        "SELECT status FROM faq_gap_reviews r JOIN questions q"
+        " ON q.id = r.question_id WHERE q.user_id = ?",
+        member,
+    ) == [("dismissed",)]
