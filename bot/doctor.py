@@ -179,12 +179,7 @@ def _timeout(settings: Settings) -> dict[str, object]:
 
 
 def _office(settings: Settings) -> list[Finding]:
-    defaults = Settings.model_fields
-    unset = [
-        name.upper()
-        for name in ("office_phone", "office_email", "office_address_zh", "office_address_en")
-        if getattr(settings, name) == defaults[name].default
-    ]
+    unset = settings.unset_office_details()
     if unset:
         return [
             Finding(

@@ -84,6 +84,12 @@ def run(settings: Settings) -> int:
         )
     configure_logging(secrets=settings.secrets())
     log.info("database: %s", settings.database_label)
+    unset = settings.unset_office_details()
+    if unset:
+        log.warning(
+            "%s not set: answers tell members to ask the secretariat (see `ipdesk doctor`)",
+            ", ".join(unset),
+        )
     try:
         asyncio.run(prepare_database(settings))
     except StartupFailure as exc:

@@ -276,6 +276,13 @@ class Settings(BaseSettings):
     def database_label(self) -> str:
         return describe_database(self.database_url)
 
+    def unset_office_details(self) -> list[str]:
+        """The office contact variables still at their placeholder (answers then tell
+        members to ask the secretariat)."""
+        names = ("office_phone", "office_email", "office_address_zh", "office_address_en")
+        fields = type(self).model_fields
+        return [n.upper() for n in names if getattr(self, n) == fields[n].default]
+
     def secrets(self) -> list[str]:
         """Values that must never reach a log line or the terminal."""
         found: list[str] = []

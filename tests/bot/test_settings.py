@@ -136,3 +136,20 @@ def test_env_file_in_ipdesk_home_is_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
     (home / ".env").write_text("STAFF_CHAT_ID=-100123\n", encoding="utf-8")
     monkeypatch.setenv("IPDESK_HOME", str(home))
     assert load_settings().staff_chat_id == -100123
+
+
+def test_unset_office_details_are_named() -> None:
+    assert load_settings(_env_file=None).unset_office_details() == [
+        "OFFICE_PHONE",
+        "OFFICE_EMAIL",
+        "OFFICE_ADDRESS_ZH",
+        "OFFICE_ADDRESS_EN",
+    ]
+    filled = load_settings(
+        _env_file=None,
+        office_phone="0574-1",
+        office_email="a@b.c",
+        office_address_zh="宁波",
+        office_address_en="Ningbo",
+    )
+    assert filled.unset_office_details() == []
