@@ -28,6 +28,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import NotAllowed, StaleAction
@@ -269,11 +270,14 @@ class GapService:
         """Mark every question of the group as needing a new entry, or dismiss it."""
         if status is GapStatus.PHRASING:
             raise ValueError("phrasings are added with PhrasingService.add_from_gap")
-        async with self._sessions() as s, s.begin():
-            await require_admin(s, actor_id)
-            gap = await find_group(s, key, since, which, self._similarity)
-            await record_reviews(s, gap.question_ids, actor_id, status)
-            return gap
+        try:
+            async with self._sessions() as s, s.begin():
+                await require_admin(s, actor_id)
+                gap = await find_group(s, key, since, which, self._similarity)
+                await record_reviews(s, gap.question_ids, actor_id, status)
+                return gap
+        except IntegrityError:  # another admin reviewed the group at the same moment
+            raise StaleAction("the group was reviewed meanwhile") from None
 
 
 async def _cluster_off_loop(items: list[GapQuestion], similarity: float) -> list[FaqGap]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.errors import DomainError, NotFound
+from bot.services.errors import DomainError, NotFound, StaleAction
 from bot.services.faq_gaps import FaqGap, find_group, record_reviews, require_admin
 from db.models import FaqGapReview, FaqPhrasing, FaqState, GapStatus
 from db.session import SessionFactory
@@ -166,10 +167,13 @@ class PhrasingService:
         question_id: int | None = None,
     ) -> StoredPhrasing:
         """An admin adds `text` as a phrasing of entry `faq_id` (PhrasingRefused, NotAllowed)."""
-        async with self._sessions() as s, s.begin():
-            await require_admin(s, actor_id)
-            row = await _add(s, actor_id, kb, faq_id, lang, text, question_id)
-            return _stored(row)
+        try:
+            async with self._sessions() as s, s.begin():
+                await require_admin(s, actor_id)
+                row = await _add(s, actor_id, kb, faq_id, lang, text, question_id)
+                return _stored(row)
+        except IntegrityError:  # another admin added the same wording at the same moment
+            raise PhrasingRefused("exists", faq_id) from None
 
     async def add_from_gap(
         self,
@@ -181,19 +185,23 @@ class PhrasingService:
         faq_id: str,
     ) -> AddedFromGap:
         """Add the example wording of gap group `key` to `faq_id`; the group is reviewed."""
-        async with self._sessions() as s, s.begin():
-            await require_admin(s, actor_id)
-            gap = await find_group(s, key, since, which)
-            row = await _add(s, actor_id, kb, faq_id, _lang(gap.example_lang), gap.example, key)
-            await record_reviews(
-                s,
-                gap.question_ids,
-                actor_id,
-                GapStatus.PHRASING,
-                faq_id=faq_id,
-                phrasing_id=row.id,
-            )
-            return AddedFromGap(_stored(row), gap)
+        try:
+            async with self._sessions() as s, s.begin():
+                await require_admin(s, actor_id)
+                gap = await find_group(s, key, since, which)
+                lang = _lang(gap.example_lang)
+                row = await _add(s, actor_id, kb, faq_id, lang, gap.example, key)
+                await record_reviews(
+                    s,
+                    gap.question_ids,
+                    actor_id,
+                    GapStatus.PHRASING,
+                    faq_id=faq_id,
+                    phrasing_id=row.id,
+                )
+                return AddedFromGap(_stored(row), gap)
+        except IntegrityError:  # another admin reviewed this group at the same moment
+            raise StaleAction("the group was reviewed meanwhile") from None
 
     async def page(
         self, actor_id: int, offset: int, limit: int

@@ -322,3 +322,23 @@ async def test_a_failed_rebuild_keeps_serving_the_previous_engine(
     assert "not built" in caplog.text
     assert not await live.refresh()  # the same version is not rebuilt for every question
     assert len(builds) == 2
+
+
+async def test_two_admins_adding_the_same_group_at_once(sessions: SessionFactory) -> None:
+    import asyncio
+
+    ids = await _world(sessions)
+    await add_user(sessions, 3, Role.ADMIN)
+    phrasings = PhrasingService(sessions)
+    results = await asyncio.gather(
+        *(
+            phrasings.add_from_gap(who, KB, ids["strange1"], SINCE, OPEN, "tm-register")
+            for who in (ADMIN, 3)
+        ),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1
+    assert isinstance(refused[0], StaleAction | PhrasingRefused)
+    assert len(await phrasings.all()) == 1
+    assert await phrasings.version() == 1
