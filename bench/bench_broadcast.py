@@ -2,7 +2,7 @@
 while member questions are answered.
 
     .venv/bin/python -m bench.bench_broadcast [--members 20000] [--only sqlite|postgresql]
-                                              [--live-seconds 30] [--no-live]
+                                              [--live-seconds 30] [--no-live | --live-only]
 
 In-process, on SQLite (file) and on PostgreSQL (a throwaway server unless
 IPDESK_BENCH_POSTGRES_URL names one):
@@ -17,7 +17,8 @@ IPDESK_BENCH_POSTGRES_URL names one):
   against Telegram's cap; a group-commit variant shows what recording costs.
 
 Live, with the real `ipdesk run` on the local emulator (SQLite, TELEGRAM_MAX_RATE=30,
-BROADCAST_MAX_RATE=20, the defaults): the same 20,000-member announcement is planned into
+BROADCAST_MAX_RATE=20, the defaults; three pumps send, paced together): the same
+20,000-member announcement is planned into
 the bot's database while it runs; for --live-seconds the emulator's call log gives the
 sending rate of the announcement, while members (not in the audience) ask FAQ questions at
 5 a second — their answer latency is compared with the same load before the broadcast.
@@ -396,12 +397,13 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--live-seconds", type=float, default=30)
     parser.add_argument("--no-live", action="store_true")
+    parser.add_argument("--live-only", action="store_true")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    if args.only in (None, "sqlite"):
+    if args.only in (None, "sqlite") and not args.live_only:
         with sqlite_url() as url:
             await in_process("SQLite (file)", url, args.members, args.batch)
-    if args.only in (None, "postgresql"):
+    if args.only in (None, "postgresql") and not args.live_only:
         async with postgres_url() as url:
             await in_process("PostgreSQL", url, args.members, args.batch)
     if not args.no_live:

@@ -3,6 +3,7 @@ editing the author's live progress message, and starting the lane's worker with 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 PREVIEW = Cb.PREVIEW
 CB_STOP = Cb.STOP_ANNOUNCEMENT
 PROGRESS_EVERY = 2.0  # seconds between edits of one progress message
-BATCH = 20  # rows claimed at a time: about a second of sending at the default cap
+BATCH = 10  # rows each pump claims at a time: half a second of sending at the default cap
+SENDERS = 3  # pumps sending at once, paced together
 
 
 def progress_text(catalog: Catalog, lang: Lang, p: Progress) -> str:
@@ -226,20 +228,36 @@ class ProgressReporter:
 
 
 async def start_lane(app: IpdeskApp) -> BroadcastWorker:
-    """Build the announcement lane over the outbox and start its worker (post_init)."""
+    """Build the announcement lane over the outbox and start its worker (post_init).
+
+    SENDERS pumps share one store, one preparer and one pacer: while one waits for
+    Telegram's answer (a round trip from China takes a good part of a pacing slot), the next
+    sends, so the lane holds BROADCAST_MAX_RATE instead of one message per round trip.
+    """
     services = app.bot_data.services
     settings = services.settings
     preparer = BroadcastPreparer(services.sessions, services.catalog, settings.zone)
-    pump = ReminderPump(
-        LaneStore(services.sessions, preparer, build_retry(settings)),
-        preparer,
-        AnnouncementSender(app.bot, Pacer(settings.broadcast_max_rate)),
-        batch_size=BATCH,
-        lease=timedelta(seconds=settings.reminder_lease_seconds),
-        flush_interval=0,  # each send recorded at once: a crash repeats at most one message
-    )
+    store = LaneStore(services.sessions, preparer, build_retry(settings))
+    sender = AnnouncementSender(app.bot, Pacer(settings.broadcast_max_rate))
+    pumps = [
+        ReminderPump(
+            store,
+            preparer,
+            sender,
+            batch_size=BATCH,
+            lease=timedelta(seconds=settings.reminder_lease_seconds),
+            # Each send recorded at once: a crash repeats at most the messages in flight
+            # (one per pump).
+            flush_interval=0,
+        )
+        for _ in range(SENDERS)
+    ]
+
+    async def run_once() -> int:
+        return sum(await asyncio.gather(*(pump.run_once() for pump in pumps)))
+
     worker = BroadcastWorker(
-        pump.run_once,
+        run_once,
         preparer,
         ProgressReporter(app.bot, services.catalog, services.outreach),
         idle_seconds=min(5.0, settings.reminder_poll_seconds),

@@ -5,7 +5,7 @@ One bot and one database for the module, tests in file order: a small audience f
 (sign-up, waiting list, moving up, the staff's CSV), then a few hundred members written into
 the bot's database for a large broadcast: a member's question is answered while it runs,
 and a kill -9 in the middle of another one is followed by a restart that finishes it with
-every member served (at most the one message in flight at the kill is repeated).
+every member served (at most the messages in flight at the kill are repeated).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from bot.emulator.client import BotMessage, EmulatorClient
 from bot.i18n import load_catalog
 from faq.models import Lang
+from handlers.broadcast import SENDERS
 from tests.e2e.conftest import ADMIN_ID, STAFF_CHAT_ID, wait_until_polling
 from tests.support.botproc import BotProcess, Emulator
 
@@ -338,7 +339,8 @@ async def test_kill_9_mid_broadcast_then_every_member_once(
         received[user] = sum(1 for m in await client.messages(user) if "商标新规速递" in m.body)
     assert set(received.values()) <= {1, 2}
     assert min(received.values()) == 1
-    assert sum(received.values()) - BULK <= 1  # only a message in flight at the kill
+    # Only messages in flight at the kill (one per sending pump) may have been repeated.
+    assert sum(received.values()) - BULK <= SENDERS
     assert outbox(bot, number)["sent"] == BULK
 
 
