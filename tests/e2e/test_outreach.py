@@ -229,6 +229,21 @@ async def test_compose_preview_and_deliver_to_the_right_members_once(
     assert counts["sent"] == 2
     assert counts["pending"] == counts["sending"] == 0
 
+    # "Talk to an expert about this" opens a ticket linked to the alert.
+    after = await latest_id(client, EN_MEMBER)
+    await press(client, EN_MEMBER, en[0], t("en", "ann_btn_expert"))
+    reply = await client.wait_for_message(EN_MEMBER, after_message_id=after)
+    assert re.search(r"IP-\d{4}-\d{4,}", reply.body), reply.body
+    with closing(db(bot)) as conn:
+        linked = conn.execute(
+            "SELECT t.question, t.user_id FROM alert_tickets a JOIN tickets t"
+            " ON t.id = a.ticket_id WHERE a.announcement_id = ?",
+            (number,),
+        ).fetchall()
+    assert len(linked) == 1
+    assert linked[0][1] == EN_MEMBER
+    assert f"#{number}" in linked[0][0]
+
 
 async def test_event_sign_up_waiting_list_and_csv(client: EmulatorClient, bot: BotProcess) -> None:
     await member(client, SEAT_1, "zh-hans")
