@@ -3,7 +3,6 @@ editing the author's live progress message, and starting the lane's worker with 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -230,9 +229,10 @@ class ProgressReporter:
 async def start_lane(app: IpdeskApp) -> BroadcastWorker:
     """Build the announcement lane over the outbox and start its worker (post_init).
 
-    SENDERS pumps share one store, one preparer and one pacer: while one waits for
-    Telegram's answer (a round trip from China takes a good part of a pacing slot), the next
-    sends, so the lane holds BROADCAST_MAX_RATE instead of one message per round trip.
+    SENDERS pumps share one store, one preparer and one pacer, each in its own loop: while
+    one waits for Telegram's answer (a round trip from China takes a good part of a pacing
+    slot) or records a send, the next sends, so the lane holds BROADCAST_MAX_RATE instead
+    of one message per round trip.
     """
     services = app.bot_data.services
     settings = services.settings
@@ -253,11 +253,8 @@ async def start_lane(app: IpdeskApp) -> BroadcastWorker:
         for _ in range(SENDERS)
     ]
 
-    async def run_once() -> int:
-        return sum(await asyncio.gather(*(pump.run_once() for pump in pumps)))
-
     worker = BroadcastWorker(
-        run_once,
+        [pump.run_once for pump in pumps],
         preparer,
         ProgressReporter(app.bot, services.catalog, services.outreach),
         idle_seconds=min(5.0, settings.reminder_poll_seconds),

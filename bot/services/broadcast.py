@@ -283,44 +283,52 @@ Moved = Callable[[set[int]], Awaitable[None]]
 
 
 class BroadcastWorker:
-    """Runs the announcement lane until stopped (one per process)."""
+    """Runs the announcement lane until stopped: one loop per pump (``run_onces``), each
+    claiming and sending on its own, so no pump waits for another's batch to end."""
 
     def __init__(
         self,
-        run_once: RunOnce,
+        run_onces: Sequence[RunOnce],
         preparer: BroadcastPreparer,
         on_moved: Moved,
         *,
         idle_seconds: float = 5.0,
     ) -> None:
-        self._run_once = run_once
+        self._run_onces = list(run_onces)
         self._preparer = preparer
         self._on_moved = on_moved
         self.idle_seconds = idle_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._wakes = [asyncio.Event() for _ in self._run_onces]
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="broadcast-worker")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._loop(i), name=f"broadcast-sender-{i}")
+                for i in range(len(self._run_onces))
+            ]
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     async def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
+        self.wake()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
 
-    async def step(self) -> int:
-        """One batch; then tell the caller which announcements moved. Rows handled."""
+    async def step(self, index: int | None = None) -> int:
+        """One batch of one pump (or of each, at once); then tell the caller which
+        announcements moved. Rows handled."""
+        runs = self._run_onces if index is None else [self._run_onces[index]]
         try:
-            handled = await self._run_once()
+            handled = sum(await asyncio.gather(*(run() for run in runs)))
         finally:
             touched, self._preparer.touched = self._preparer.touched, set()
             if touched:
@@ -330,17 +338,18 @@ class BroadcastWorker:
                     log.exception("broadcast progress update failed")
         return handled
 
-    async def _loop(self) -> None:
+    async def _loop(self, index: int) -> None:
+        wake = self._wakes[index]
         while not self._stopping:
             try:
-                handled = await self.step()
+                handled = await self.step(index)
             except Exception:
                 log.exception("broadcast batch failed; retrying after a pause")
                 handled = 0
             if handled == 0:
-                self._wake.clear()
+                wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                    await asyncio.wait_for(wake.wait(), self.idle_seconds)
 
 
 def utcnow() -> datetime:

@@ -168,7 +168,7 @@ async def test_worker_reports_moved_announcements(sessions: SessionFactory) -> N
     async def on_moved(ids: set[int]) -> None:
         moved.append(ids)
 
-    worker = BroadcastWorker(pump.run_once, preparer, on_moved)
+    worker = BroadcastWorker([pump.run_once], preparer, on_moved)
     assert await worker.step() == 4
     assert moved == [{aid}]
     assert await worker.step() == 0
