@@ -127,11 +127,17 @@ async def answer_question(
     if detected is not None and detected != profile.lang:
         # Remembered for menus and reminders; the member's explicit choice still wins.
         profile = await profile_of(update, context, detected)
-    lang = decision.lang
+    # The member's explicit choice (/language) wins over the script of one message.
+    lang = profile.chosen_lang or decision.lang
     note = catalog.t(lang, "edited_note") + "\n\n" if edited else ""
     if decision.action in ("answer", "tentative") and decision.answer and decision.faq_id:
         entry = services.engine.kb.get(decision.faq_id)
         assert logged.view_id is not None
+        answer = (
+            decision.answer
+            if lang == decision.lang
+            else services.engine.render_answer(decision.faq_id, lang)
+        )
         if decision.action == "tentative":
             title = entry.title[lang] if entry else decision.faq_id
             note += catalog.t(lang, "tentative_intro", title=title) + "\n\n"
@@ -143,7 +149,7 @@ async def answer_question(
             chat.id,
             lang,
             entry,
-            decision.answer,
+            answer,
             logged.view_id,
             note,
             alternatives=alternatives,
