@@ -171,7 +171,12 @@ def report_choices(kb: KnowledgeBase) -> None:
         print(f"  {name:20} {_ms(value)}")
 
     import opencc
-    import zhconv
+
+    try:
+        import zhconv
+    except ImportError:  # only needed to re-run the comparison that chose opencc
+        print("  (zhconv and jieba not installed: pip install zhconv jieba to compare)")
+        return
 
     converter = opencc.OpenCC("t2s")
     samples = [zhconv.convert(q, "zh-hant") for e in kb for q in e.questions["zh"]]
@@ -194,7 +199,10 @@ def report_tokenisers(kb: KnowledgeBase) -> None:
     """Character bigrams (shipped) against jieba words, on the tuning set."""
     if not TUNING.exists():
         return
-    import jieba
+    try:
+        import jieba
+    except ImportError:
+        return
 
     from faq import analysis
     from faq.evaluate import evaluate, load_eval_items

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engines = {name: TriageEngine(kb, scorer=s) for name, s in scorers.items()}
     items = load_eval_items(*args.paths)
     base = Thresholds()
-    grid = itertools.product((30.0,), (20.0,), (0.5, 0.7, 0.85), (0.9,))
+    grid = itertools.product((30.0,), (20.0,), (0.7,), (0.6, 0.7, 0.8, 0.9))
     out = sys.stdout
     out.write("answer tent learned esc | acc false recall flagged answerable-escalated")
     out.write(" | zh acc/false/recall  en acc/false/recall\n")

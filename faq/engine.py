@@ -69,7 +69,7 @@ class Thresholds:
     margin: float = 3.0  # points the best entry must lead the next one by
     tentative: float = 20.0  # best score for a tentative answer ("I think you mean …")
     flag: float = 0.4  # scorer risk at which the expert offer is made prominent
-    escalate: float = 0.9  # scorer risk at which the message goes to an expert
+    escalate: float = 0.8  # scorer risk at which the message goes to an expert
     remit: float = 0.5  # learned probability that a message is about IP at all
     learned_rank: float = 0.7  # weight of the learned entry model in the ranking (0–1)
 
