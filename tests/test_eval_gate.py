@@ -3,7 +3,9 @@
 The frozen blind set (tests/data/blind/frozen) was written by three writers who never saw
 the knowledge base or the rules; it is never tuned on (faq/rules/scorer.yaml must not
 list it). Its floors and ceilings are per language, a little below the figures measured
-when the scorer was shipped (see faq/README.md), so a regression fails here.
+when the scorer was shipped (zh/en: answer accuracy 98.5%/96.1%, false answers 0.8%/1.2%,
+escalation recall 100%/100% of 33 each, answerable escalated 0.5%/1.5%, category
+98.3%/98.3%), so a regression fails here. The issue targets are 90% / 5% / 95% / 5% / 95%.
 The older sets (eval_*.jsonl) are training data of the scorer now: their floor only
 catches a broken engine, it is not evidence of accuracy.
 """
@@ -23,8 +25,8 @@ FROZEN = sorted((DATA / "blind" / "frozen").glob("*.jsonl"))
 # (floor of answer accuracy, ceiling of false answers, floor of escalation recall,
 #  ceiling of answerable questions escalated, floor of category accuracy)
 GATES = {
-    "zh": (0.90, 0.07, 0.70, 0.05, 0.93),
-    "en": (0.83, 0.10, 0.88, 0.05, 0.93),
+    "zh": (0.95, 0.03, 0.93, 0.03, 0.95),
+    "en": (0.93, 0.03, 0.93, 0.03, 0.95),
 }
 
 
