@@ -212,18 +212,24 @@ class ProgressReporter:
         self._outreach = outreach
         self._last: dict[int, float] = {}
 
-    async def __call__(self, announcement_ids: set[int]) -> None:
+    async def __call__(self, announcement_ids: set[int]) -> set[int]:
         await self._outreach.start_due(utcnow())
+        finished = set()
         for announcement_id in sorted(announcement_ids):
             progress = await self._outreach.finish_if_done(announcement_id, utcnow())
             final = progress.status in ("sent", "cancelled") and progress.waiting == 0
             now = time.monotonic()
-            if not final and now - self._last.get(announcement_id, 0.0) < PROGRESS_EVERY:
+            if final:
+                finished.add(announcement_id)
+                self._last.pop(announcement_id, None)
+            elif now - self._last.get(announcement_id, 0.0) < PROGRESS_EVERY:
                 continue
-            self._last[announcement_id] = now
+            else:
+                self._last[announcement_id] = now
             await refresh_progress(
                 self._bot, self._catalog, self._outreach, announcement_id, progress
             )
+        return finished
 
 
 async def start_lane(app: IpdeskApp) -> BroadcastWorker:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from html import unescape
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
@@ -154,7 +156,7 @@ async def _talk_to_expert(
         profile.id,
         lang=profile.lang,
         category="infringement",
-        question=_unescape(question),
+        question=unescape(question),
         faq_id=f"alert-{announcement_id}",
         question_id=None,
     )
@@ -162,12 +164,6 @@ async def _talk_to_expert(
     from handlers.profile import escalate
 
     await escalate(context, query, chat_id, profile, ticket)
-
-
-def _unescape(text: str) -> str:
-    from html import unescape
-
-    return unescape(text)
 
 
 async def events_command(update: Update, context: Context) -> None:
@@ -219,10 +215,7 @@ async def events_command(update: Update, context: Context) -> None:
     await send_html(context, chat.id, "\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
-def _summary_text(catalog: Catalog, lang: Lang, s: EventSummary, zone: object) -> str:
-    from zoneinfo import ZoneInfo
-
-    assert isinstance(zone, ZoneInfo)
+def _summary_text(catalog: Catalog, lang: Lang, s: EventSummary, zone: ZoneInfo) -> str:
     return catalog.t(
         lang,
         "ev_summary",

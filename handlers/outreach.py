@@ -33,8 +33,10 @@ from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.events import EventError, parse_event
 from bot.services.outreach import (
     BODY_LIMIT,
+    AnnouncementReport,
     ComposeError,
     Draft,
+    OutreachService,
     may_announce,
 )
 from bot.services.safehtml import sanitise, visible_length
@@ -127,10 +129,10 @@ async def announce_command(update: Update, context: Context) -> None:
     await send_html(context, chat.id, catalog.t(lang, "ann_choose_kind"), markup)
 
 
-def composing_filter(context_services: object) -> filters.MessageFilter:
+def composing_filter(outreach: OutreachService) -> filters.MessageFilter:
     """Messages of authors whose draft waits for typed input (an in-memory set, rebuilt from
     the drafts at start-up)."""
-    composing: set[int] = context_services.composing  # type: ignore[attr-defined]
+    composing = outreach.composing
 
     class _Composing(filters.MessageFilter):
         def filter(self, message: Message) -> bool:
@@ -588,10 +590,7 @@ async def announcement_command(update: Update, context: Context) -> None:
     await send_html(context, chat.id, report_text(catalog, lang, report))
 
 
-def report_text(catalog: Catalog, lang: Lang, report: object) -> str:
-    from bot.services.outreach import AnnouncementReport
-
-    assert isinstance(report, AnnouncementReport)
+def report_text(catalog: Catalog, lang: Lang, report: AnnouncementReport) -> str:
     p = report.progress
     return catalog.t(
         lang,

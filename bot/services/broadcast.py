@@ -35,7 +35,7 @@ from bot.services.audience import DEFAULT_ON
 from bot.services.callback_codes import Cb
 from bot.services.followups import Delivery, Skip
 from bot.services.members import preferred_lang
-from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, OUTBOX_KIND, Draft, _draft
+from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, OUTBOX_KIND, Draft, as_draft
 from bot.services.reminders import ClaimedReminder, ReminderStore, RetryPolicy
 from bot.services.timefmt import format_datetime
 from db.models import Announcement, Block, Event, Subscription, User
@@ -177,7 +177,7 @@ class BroadcastPreparer:
             if row is None:
                 return None
             event = await s.get(Event, row.event_id) if row.event_id is not None else None
-            draft = _draft(row)
+            draft = as_draft(row)
         self._cache[announcement_id] = (time.monotonic(), draft, event)
         return draft, event
 
@@ -279,7 +279,8 @@ class Pacer:
 
 
 RunOnce = Callable[[], Awaitable[int]]
-Moved = Callable[[set[int]], Awaitable[None]]
+Moved = Callable[[set[int]], Awaitable[set[int]]]
+"""Told which announcements moved (or may still be moving); returns those now finished."""
 
 
 class BroadcastWorker:
@@ -299,6 +300,7 @@ class BroadcastWorker:
         self._on_moved = on_moved
         self.idle_seconds = idle_seconds
         self._wakes = [asyncio.Event() for _ in self._run_onces]
+        self._open: set[int] = set()  # announcements seen moving and not yet finished
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -327,13 +329,18 @@ class BroadcastWorker:
         """One batch of one pump (or of each, at once); then tell the caller which
         announcements moved. Rows handled."""
         runs = self._run_onces if index is None else [self._run_onces[index]]
+        handled = 0
         try:
             handled = sum(await asyncio.gather(*(run() for run in runs)))
         finally:
             touched, self._preparer.touched = self._preparer.touched, set()
-            if touched:
+            # Another pump may have prepared this pump's last rows' announcement already
+            # (and reported it while they were still being sent): announcements stay open
+            # until the reporter says they are finished.
+            self._open |= touched
+            if self._open and (touched or handled):
                 try:
-                    await self._on_moved(touched)
+                    self._open -= await self._on_moved(set(self._open))
                 except Exception:
                     log.exception("broadcast progress update failed")
         return handled

@@ -91,6 +91,21 @@ class ComposeError(DomainError):
         self.params = params
 
 
+_DRAFT_FIELDS = frozenset(
+    {
+        "step",
+        "text_zh",
+        "text_en",
+        "media_kind",
+        "media_file_id",
+        "topic",
+        "priority",
+        "audience",
+        "event_id",
+    }
+)
+
+
 def may_announce(role: Role) -> bool:
     return is_admin(role) or role is Role.EDITOR
 
@@ -142,7 +157,7 @@ class Draft:
         return KIND_TOPIC.get(self.kind, self.topic)
 
 
-def _draft(row: Announcement) -> Draft:
+def as_draft(row: Announcement) -> Draft:
     return Draft(
         id=row.id,
         author_id=row.author_id,
@@ -306,7 +321,7 @@ class OutreachService:
             )
             s.add(row)
             await s.flush()
-            draft = _draft(row)
+            draft = as_draft(row)
         self._track(draft)
         return draft
 
@@ -318,17 +333,20 @@ class OutreachService:
                 .order_by(Announcement.id.desc())
                 .limit(1)
             )
-            return _draft(row) if row is not None else None
+            return as_draft(row) if row is not None else None
 
     async def get(self, announcement_id: int) -> Draft:
         async with self._sessions() as s:
             row = await s.get(Announcement, announcement_id)
             if row is None:
                 raise NotFound(f"no announcement {announcement_id}")
-            return _draft(row)
+            return as_draft(row)
 
     async def update_draft(self, author_id: int, **values: Any) -> Draft:
         """Change the author's draft (fields of :class:`Announcement`; ``step`` for the step)."""
+        unknown = set(values) - _DRAFT_FIELDS
+        if unknown:
+            raise ValueError(f"not a draft field: {sorted(unknown)}")
         if "step" in values:
             values["compose_step"] = values.pop("step")
         if "audience" in values and isinstance(values["audience"], Audience):
@@ -349,7 +367,7 @@ class OutreachService:
             for name, value in values.items():
                 setattr(row, name, value)
             await s.flush()
-            draft = _draft(row)
+            draft = as_draft(row)
         self._track(draft)
         return draft
 
@@ -418,7 +436,7 @@ class OutreachService:
             )
             if row is None:
                 raise ComposeError("ann_no_draft")
-            draft = _draft(row)
+            draft = as_draft(row)
             if not draft.languages:
                 raise ComposeError("ann_no_text")
             topic = draft.effective_topic
@@ -437,7 +455,7 @@ class OutreachService:
                 row.status = "sent"
                 row.finished_at = now
             await s.flush()
-            draft = _draft(row)
+            draft = as_draft(row)
         self.composing.discard(author_id)
         return draft
 
@@ -482,7 +500,7 @@ class OutreachService:
                 .order_by(Announcement.id.desc())
                 .limit(limit)
             )
-            return [_draft(r) for r in rows.all()]
+            return [as_draft(r) for r in rows.all()]
 
     async def _authorise(self, s: AsyncSession, user_id: int) -> None:
         actor = await load_actor(s, user_id)
@@ -739,9 +757,7 @@ async def export_member(s: AsyncSession, user_id: int) -> dict[str, Any]:
     """What outreach keeps about a member, for /mydata."""
     subs = (
         await s.execute(
-            select(Subscription.topic, Subscription.enabled).where(
-                Subscription.user_id == user_id
-            )
+            select(Subscription.topic, Subscription.enabled).where(Subscription.user_id == user_id)
         )
     ).all()
     regs = (

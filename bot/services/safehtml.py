@@ -86,13 +86,16 @@ def sanitise(text: str) -> str:
 def visible_length(html_text: str) -> int:
     """Characters Telegram counts (tags excluded, entities as one character)."""
 
-    class _Count(HTMLParser):
-        n = 0
-
-        def handle_data(self, data: str) -> None:
-            self.n += len(data)
-
-    counter = _Count(convert_charrefs=True)
+    counter = _Counter()
     counter.feed(html_text)
     counter.close()
     return counter.n
+
+
+class _Counter(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.n = 0
+
+    def handle_data(self, data: str) -> None:
+        self.n += len(data)

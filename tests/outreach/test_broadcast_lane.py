@@ -165,11 +165,40 @@ async def test_worker_reports_moved_announcements(sessions: SessionFactory) -> N
     )
     moved: list[set[int]] = []
 
-    async def on_moved(ids: set[int]) -> None:
+    async def on_moved(ids: set[int]) -> set[int]:
         moved.append(ids)
+        return ids  # finished at once
 
     worker = BroadcastWorker([pump.run_once], preparer, on_moved)
     assert await worker.step() == 4
     assert moved == [{aid}]
     assert await worker.step() == 0
     assert moved == [{aid}]
+
+
+async def test_an_announcement_stays_open_until_reported_finished(
+    sessions: SessionFactory,
+) -> None:
+    """Pump A prepared the last rows' announcement while pump B was still sending its row:
+    B's step, which prepared nothing new, must still report it (the final progress edit)."""
+    preparer = BroadcastPreparer(sessions, CATALOG, ZONE)
+    calls: list[set[int]] = []
+    finished_after = 2
+
+    async def pump_a() -> int:
+        preparer.touched.add(7)
+        return 1
+
+    async def pump_b() -> int:
+        return 1
+
+    async def on_moved(ids: set[int]) -> set[int]:
+        calls.append(ids)
+        return ids if len(calls) >= finished_after else set()
+
+    worker = BroadcastWorker([pump_a, pump_b], preparer, on_moved)
+    await worker.step(0)
+    await worker.step(1)
+    assert calls == [{7}, {7}]
+    await worker.step(1)
+    assert calls == [{7}, {7}]  # finished: not reported again
