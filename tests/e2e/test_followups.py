@@ -421,8 +421,12 @@ async def claim(client: EmulatorClient, expert: int, ticket: Ticket) -> None:
 async def resolve_privately(
     client: EmulatorClient, expert: int, lang: Lang, ticket: Ticket, summary: str
 ) -> None:
-    done = await ask(client, expert, f"/resolve {ticket.number} {summary}")
-    assert done.body == t(lang, "tk_resolved_team", number=ticket.number), done.body
+    # The assignment notice may reach the expert's chat after the card: wait for the answer
+    # to /resolve itself, not for whatever the bot says next.
+    after = await latest_id(client, expert)
+    await client.send_text(expert, f"/resolve {ticket.number} {summary}")
+    expected = t(lang, "tk_resolved_team", number=ticket.number)
+    await wait_for(client, expert, lambda m: m.body == expected, after=after)
 
 
 # ------------------------------------------------------------------ the module's bot
