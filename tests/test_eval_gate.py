@@ -1,13 +1,13 @@
 """Regression gates, scored by `ipdesk eval` as a person would run it.
 
-The frozen blind set (tests/data/blind/frozen: w4-w6, w12, w13) was written by five
-writers who never saw the knowledge base or the rules; it is never tuned on (faq/rules/scorer.yaml must not
-list it). Its floors and ceilings are per language, a little below the figures measured
-when the scorer was shipped (zh/en: answer accuracy 98.5%/95.6%, false answers 0.7%/1.2%,
-escalation recall 100%/100% of 55 each, answerable escalated 0.6%/1.8%, category
+The frozen blind set (tests/data/blind/frozen: w4-w6, w12, w13) was written by five writers
+who never saw the knowledge base or the rules; it is never tuned on (faq/rules/scorer.yaml
+must not list it). Its floors and ceilings are per language, a little below the figures
+measured when the scorer was shipped (zh/en: answer accuracy 98.5%/95.6%, false answers
+0.7%/1.2%, escalation recall 100%/100% of 55 each, answerable escalated 0.6%/1.8%, category
 98.7%/98.7%), so a regression fails here. The issue targets are 90% / 5% / 95% / 5% / 95%.
-The older sets (eval_*.jsonl) are training data of the scorer now: their floor only
-catches a broken engine, it is not evidence of accuracy.
+The older sets (eval_*.jsonl) are training data of the scorer now: their floor only catches
+a broken engine, it is not evidence of accuracy.
 """
 
 from __future__ import annotations
