@@ -36,7 +36,6 @@ from bot.services.outreach import (
     AnnouncementReport,
     ComposeError,
     Draft,
-    OutreachService,
     may_announce,
 )
 from bot.services.safehtml import sanitise, visible_length
@@ -129,17 +128,17 @@ async def announce_command(update: Update, context: Context) -> None:
     await send_html(context, chat.id, catalog.t(lang, "ann_choose_kind"), markup)
 
 
-def composing_filter(outreach: OutreachService) -> filters.MessageFilter:
-    """Messages of authors whose draft waits for typed input (an in-memory set, rebuilt from
-    the drafts at start-up)."""
-    composing = outreach.composing
+def authors_filter(authors: set[int], name: str) -> filters.MessageFilter:
+    """Messages of the users in ``authors``, one of OutreachService's in-memory sets
+    (composing: the draft waits for typed input; drafting: any draft), rebuilt from the
+    drafts at start-up."""
 
-    class _Composing(filters.MessageFilter):
+    class _Authors(filters.MessageFilter):
         def filter(self, message: Message) -> bool:
             user = message.from_user
-            return user is not None and user.id in composing
+            return user is not None and user.id in authors
 
-    return _Composing(name="composing")
+    return _Authors(name=name)
 
 
 async def on_compose_message(update: Update, context: Context) -> None:
@@ -420,8 +419,9 @@ async def on_callback(update: Update, context: Context) -> None:
         if data.kind == CB_SUB:
             await _toggle(update, context, data, lang)
             return
-        await query.answer()
+        # Answered after the work: a refusal is then the answer (an alert), not a second one.
         await _compose_button(context, chat.id, lang, profile.id, data)
+        await query.answer()
     except (ComposeError, AudienceError, EventError) as exc:
         await query.answer(catalog.t(lang, exc.text_key, **exc.params), show_alert=True)
     except NotAllowed:
@@ -628,11 +628,12 @@ def register(app: IpdeskApp) -> None:
     settings = services.settings
     private = filters.ChatType.PRIVATE
     staff_chat = filters.Chat(chat_id=settings.staff_chat_id or ())
-    composing = composing_filter(services.outreach)
+    composing = authors_filter(services.outreach.composing, "composing")
+    drafting = authors_filter(services.outreach.drafting, "drafting")
     app.add_handler(CallbackQueryHandler(on_callback, pattern=PATTERN))
     app.add_handler(CallbackQueryHandler(on_preview_button, pattern=f"^{PREVIEW}$"))
     app.add_handler(CallbackQueryHandler(events.on_callback, pattern=events.PATTERN))
-    app.add_handler(CommandHandler("cancel", cancel_compose, filters=private & composing))
+    app.add_handler(CommandHandler("cancel", cancel_compose, filters=private & drafting))
     app.add_handler(CommandHandler("subscriptions", subscriptions_command, filters=private))
     app.add_handler(CommandHandler("announce", announce_command, filters=private | staff_chat))
     app.add_handler(CommandHandler("announcements", announcements_command, filters=private))

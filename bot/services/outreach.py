@@ -233,6 +233,8 @@ class OutreachService:
         self._sessions = sessions
         self.composing: set[int] = set()
         """Authors whose draft waits for a typed message (the compose filter reads it)."""
+        self.drafting: set[int] = set()
+        """Authors with a draft at any step (their /cancel drops it)."""
         self._waker: Callable[[], None] | None = None
         self._stopper: Callable[[], Awaitable[None]] | None = None
 
@@ -286,16 +288,17 @@ class OutreachService:
     async def load_composing(self) -> int:
         """Rebuild the set of authors in a typed step (at start-up); their count."""
         async with self._sessions() as s:
-            rows = await s.scalars(
-                select(Announcement.author_id).where(
-                    Announcement.status == "draft",
-                    Announcement.compose_step.in_(list(TYPED_STEPS)),
+            rows = await s.execute(
+                select(Announcement.author_id, Announcement.compose_step).where(
+                    Announcement.status == "draft"
                 )
             )
-            found = set(rows.all())
-        # In place: the compose filter holds this very set.
+            drafts = rows.all()
+        # In place: the compose filters hold these very sets.
         self.composing.clear()
-        self.composing.update(found)
+        self.composing.update(a for a, step in drafts if step in TYPED_STEPS)
+        self.drafting.clear()
+        self.drafting.update(a for a, _ in drafts)
         return len(self.composing)
 
     async def start(self, author_id: int, kind: str) -> Draft:
@@ -404,6 +407,7 @@ class OutreachService:
                 .values(status="cancelled", compose_step=None, cancelled_at=_now())
             )
         self.composing.discard(author_id)
+        self.drafting.discard(author_id)
         return _rowcount(result) > 0
 
     async def count(self, draft: Draft) -> dict[str, int]:
@@ -457,6 +461,7 @@ class OutreachService:
             await s.flush()
             draft = as_draft(row)
         self.composing.discard(author_id)
+        self.drafting.discard(author_id)
         return draft
 
     async def set_progress_message(
@@ -512,6 +517,10 @@ class OutreachService:
             self.composing.add(draft.author_id)
         else:
             self.composing.discard(draft.author_id)
+        if draft.status == "draft":
+            self.drafting.add(draft.author_id)
+        else:
+            self.drafting.discard(draft.author_id)
 
     # -- reports ---------------------------------------------------------------------------
 

@@ -386,3 +386,26 @@ async def test_stop_a_running_broadcast(client: EmulatorClient, bot: BotProcess)
     for user in ids:
         received += sum(1 for m in await client.messages(user) if "专利年费提醒" in m.body)
     assert received == counts["sent"]
+
+
+async def test_cancel_drops_a_draft_at_a_button_step(client: EmulatorClient) -> None:
+    await client.create_user(ADMIN_ID, "admin", language_code="zh-hans")
+    after = await latest_id(client, ADMIN_ID)
+    await client.send_text(ADMIN_ID, "/announce")
+    menu = await client.wait_for_message(ADMIN_ID, after_message_id=after)
+    after = await latest_id(client, ADMIN_ID)
+    await press(client, ADMIN_ID, menu, t("zh", "ann_kind_news"))
+    await client.wait_for_message(ADMIN_ID, after_message_id=after)
+    await say(client, ADMIN_ID, "草稿")  # Chinese text → the English step
+    media = await say(client, ADMIN_ID, "draft")  # English text → the attachment step
+    after = await latest_id(client, ADMIN_ID)
+    await press(client, ADMIN_ID, media, t("zh", "ann_btn_no_media"))
+    topics = await client.wait_for_message(ADMIN_ID, after_message_id=after)
+    assert topics.buttons  # a step that waits for a button
+    dropped = await say(client, ADMIN_ID, "/cancel")
+    assert t("zh", "ann_discarded") in dropped.body
+    record = await client.press_button(
+        ADMIN_ID, topics.message_id, label=t("zh", "subtopic_patent")
+    )
+    answer = await client.wait_for_callback_answer(record.query_id)
+    assert answer.show_alert  # the draft is gone: the button is refused
