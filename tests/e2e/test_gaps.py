@@ -15,6 +15,7 @@ import pytest
 from bot.emulator.client import BotMessage, CallbackRecord, EmulatorClient
 from bot.i18n import load_catalog
 from bot.knowledge import build_engine
+from bot.services.faq_gaps import is_gap
 from bot.settings import Settings
 from faq.engine import TriageEngine
 from faq.extra import ExtraPhrasing, with_extra_phrasings
@@ -30,6 +31,13 @@ CANDIDATES = (
     "咱们那个牌子的事儿到底咋整才好",
     "牌子那档子事儿咋弄啊师傅",
     "俺们家那个牌子想弄个证 咋整",
+)
+# Unlike CANDIDATES (trademarks), about designs and marks in general, so the two tests'
+# questions never fall into one group.
+ODD_CANDIDATES = (
+    "俺们厂子那个图样子咋个保护法",
+    "我们那个东西的那个证书到底该去哪儿弄来着",
+    "那个啥 我想问问那个东西咋弄",
 )
 
 
@@ -67,10 +75,21 @@ def question() -> str:
             engine.thresholds,
         )
         before, after = engine.triage(text), merged.triage(text)
-        not_served = before.action != "answer" and before.faq_id != ENTRY
+        not_served = is_gap(before.action, before.flagged) and before.action != "answer"
+        not_served = not_served and before.faq_id != ENTRY
         if not_served and (after.action, after.faq_id) == ("answer", ENTRY):
             return text
     pytest.fail("no candidate wording is a gap the engine learns from; update CANDIDATES")
+
+
+def odd_question() -> str:
+    """A wording the shipped engine leaves to the gap list (the engine keeps changing)."""
+    engine = build_engine(Settings(_env_file=None))  # type: ignore[call-arg]
+    for text in ODD_CANDIDATES:
+        decision = engine.triage(text)
+        if is_gap(decision.action, decision.flagged):
+            return text
+    pytest.fail("no candidate wording is a gap any more; update ODD_CANDIDATES")
 
 
 @cache
@@ -168,13 +187,10 @@ async def test_admin_marks_a_gap_as_needing_a_new_entry_then_dismisses_it(
     client: EmulatorClient, new_user_id: int, bot: BotProcess
 ) -> None:
     member = new_user_id
-    odd = "我们那个东西的那个证书到底该去哪儿弄来着"
+    odd = odd_question()
     await client.create_user(member, "孙", language_code="zh-hans")
     await client.create_user(ADMIN_ID, "管理员", language_code="zh-hans")
     await say(client, member, odd)
-    [(action,)] = rows(bot, "SELECT action FROM questions WHERE user_id = ?", member)
-    if action == "answer":
-        pytest.skip("the engine now answers this wording; pick another")
 
     listing = await say(client, ADMIN_ID, "/gaps")
     rank = next(line.split(".")[0] for line in listing.body.splitlines() if odd in line)
