@@ -180,11 +180,15 @@ def _sqlite_restore(source: Path, target: Path) -> None:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
+PG_BIN_ROOT = Path("/usr/lib/postgresql")
+"""Debian's versioned PostgreSQL binaries (when they are not on PATH)."""
+
+
+def _pg_tool(name: str, *, path: str | None = None, root: Path = PG_BIN_ROOT) -> str:
+    found = shutil.which(name, path=path)
     if found:
         return found
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+    for candidate in sorted(root.glob(f"*/bin/{name}"), reverse=True):
         return str(candidate)
     raise BackupError(
         f"{name} was not found: install the PostgreSQL client tools (Debian/Ubuntu: "

@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from bot.services.backup import BackupError, backup, backup_name, has_data, restore, rotate
+from bot.services.backup import (
+    BackupError,
+    _pg_tool,
+    backup,
+    backup_name,
+    has_data,
+    restore,
+    rotate,
+)
 from db.migrate import upgrade
 from db.models import Company
 from db.session import make_engine
@@ -146,3 +154,8 @@ def test_backup_names_tell_the_kind_and_the_time() -> None:
     at = datetime(2026, 12, 5, 3, 30, tzinfo=UTC)
     assert backup_name("sqlite+aiosqlite:////x/db.sqlite3", at) == "ipdesk-20261205-033000.sqlite3"
     assert backup_name("postgresql+asyncpg://u@h/db", at) == "ipdesk-20261205-033000.dump"
+
+
+def test_a_missing_pg_dump_is_named_with_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match=r"pg_dump was not found: install .*postgresql-client"):
+        _pg_tool("pg_dump", path=str(tmp_path), root=tmp_path)
