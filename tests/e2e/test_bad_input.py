@@ -67,8 +67,13 @@ def answer_or_guidance(message: BotMessage, lang: Lang) -> bool:
         body.endswith(t(lang, "answer_prompt"))
         or body.startswith(t(lang, "escalate_intro")[:12])
         or body == t(lang, "fallback")
+        or body == t(lang, "fallback_unsure")
         or body == t(lang, "did_you_mean")
+        or any(body == t(lang, f"smalltalk_{kind}") for kind in SMALL_TALK_KINDS)
     )
+
+
+SMALL_TALK_KINDS = ("greeting", "thanks", "ack", "bye", "bot", "price")
 
 
 # ------------------------------------------------------------------ odd text
