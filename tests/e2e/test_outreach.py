@@ -409,3 +409,29 @@ async def test_cancel_drops_a_draft_at_a_button_step(client: EmulatorClient) -> 
     )
     answer = await client.wait_for_callback_answer(record.query_id)
     assert answer.show_alert  # the draft is gone: the button is refused
+
+
+async def test_schedule_for_later_then_stop_it(client: EmulatorClient, bot: BotProcess) -> None:
+    await client.create_user(ADMIN_ID, "admin", language_code="zh-hans")
+    _, review = await compose(
+        client, "alert", "明日预警", None, choice=t("zh", "ann_btn_priority_normal")
+    )
+    after = await latest_id(client, ADMIN_ID)
+    await press(client, ADMIN_ID, review, t("zh", "ann_btn_schedule"))
+    await client.wait_for_message(ADMIN_ID, after_message_id=after)
+    refused = await say(client, ADMIN_ID, "2020-01-01 09:00")
+    assert refused.body == t("zh", "ann_schedule_bad")
+    await client.send_text(ADMIN_ID, "2099-12-31 09:30")
+    scheduled, progress = await client.wait_for_messages(ADMIN_ID, count=2)
+    assert "2099年12月31日 09:30" in scheduled.body
+    number = int(re.findall(r"#(\d+)", progress.body)[0])
+    assert outbox(bot, number)["pending"] > 0
+    await press(client, ADMIN_ID, progress, t("zh", "ann_btn_stop"))
+    counts = outbox(bot, number)
+    assert counts["pending"] == 0
+    assert counts["cancelled"] > 0
+    with closing(db(bot)) as conn:
+        (status,) = conn.execute(
+            "SELECT status FROM announcements WHERE id = ?", (number,)
+        ).fetchone()
+    assert status == "cancelled"
