@@ -296,9 +296,13 @@ class PrivacyService:
                 .where(Reminder.recipient_id == user_id, Reminder.status == ReminderStatus.PENDING)
                 .values(status=ReminderStatus.CANCELLED)
             )
-            await s.execute(
-                update(Reminder).where(Reminder.recipient_id == user_id).values(recipient_id=None)
-            )
+            for reminder in (
+                await s.scalars(select(Reminder).where(Reminder.recipient_id == user_id))
+            ).all():
+                # Outbox keys such as "ann:<id>:<user id>" name the person too.
+                parts = reminder.key.split(":")
+                reminder.key = ":".join(str(stand_in) if p == str(user_id) else p for p in parts)
+                reminder.recipient_id = None
             await forget_member(s, user_id, stand_in)  # subscriptions, event registrations
             await s.execute(delete(Consent).where(Consent.user_id == user_id))
             await s.delete(user)

@@ -13,7 +13,17 @@ from bot.services.errors import NotAllowed
 from bot.services.privacy import ERASED, NOTICE_VERSION, PrivacyService, months_before
 from bot.services.relay import RelayService
 from bot.services.tickets import TicketService
-from db.models import Consent, FaqView, Question, Role, Ticket, TicketMessage, TicketStatus, User
+from db.models import (
+    Consent,
+    FaqView,
+    Question,
+    Reminder,
+    Role,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    User,
+)
 from db.session import SessionFactory
 from tests.services import ZONE, Clock, add_experts, add_user, spec
 
@@ -221,3 +231,22 @@ async def test_a_blocked_user_gets_one_notice_then_silence_and_a_counter(
 )
 def test_months_before(moment: datetime, months: int, expected: datetime) -> None:
     assert months_before(moment, months) == expected
+
+
+async def test_forget_leaves_no_telegram_id_in_outbox_keys(sessions: SessionFactory) -> None:
+    await add_user(sessions, MEMBER)
+    async with sessions() as s, s.begin():
+        s.add(
+            Reminder(
+                kind="announcement",
+                key=f"ann:7:{MEMBER}",
+                recipient_id=MEMBER,
+                due_at=datetime(2026, 12, 1, tzinfo=UTC),
+            )
+        )
+    erasure = await PrivacyService(sessions).forget(MEMBER)
+    async with sessions() as s:
+        [row] = (await s.scalars(select(Reminder))).all()
+    assert row.key == f"ann:7:{erasure.stand_in}"
+    assert row.recipient_id is None
+    assert row.status.value == "cancelled"
