@@ -254,7 +254,9 @@ class TriageEngine:
             )
         category = self._category(feats, analysis.category_votes, hits)
         if flagged:
-            return decision("escalate", category, faq_id=context, reasons=("scorer_fallback",))
+            return decision(
+                "escalate", category, faq_id=context, reasons=("scorer_fallback",), flagged=True
+            )
         reason = "too_vague" if analysis.topic_only else "low_score"
         return decision(
             "fallback", category, faq_id=None, suggestions=suggestions, reasons=(reason,)
