@@ -49,3 +49,37 @@ async def test_same_chat_in_order_other_chats_concurrently() -> None:
 def test_key_of_non_updates_is_none() -> None:
     assert chat_key(object()) is None
     assert chat_key(_update(1, 5)) == 5
+
+
+async def test_a_flooding_chat_holds_one_slot_and_others_are_served() -> None:
+    """Two slots; chat 10 sends 50 updates that each block until released. Before the fix
+    PTB took a slot before the chat's lock, so chat 10's queue sat on both slots and chat 20
+    waited for the whole flood. Now chat 10 holds one slot at most and chat 20 runs at once."""
+    processor = PerChatUpdateProcessor(2)
+    release = asyncio.Event()
+    other_done = asyncio.Event()
+    running: list[int] = []
+    most_of_chat_10 = 0
+
+    async def flood(update_id: int) -> None:
+        nonlocal most_of_chat_10
+        running.append(update_id)
+        most_of_chat_10 = max(most_of_chat_10, len(running))
+        await release.wait()
+        running.remove(update_id)
+
+    async def other() -> None:
+        other_done.set()
+
+    flood_tasks = [
+        asyncio.create_task(processor.process_update(_update(i, 10), flood(i)))
+        for i in range(1, 51)
+    ]
+    await asyncio.sleep(0)  # every flood update is now queued
+    other_task = asyncio.create_task(processor.process_update(_update(99, 20), other()))
+    await asyncio.wait_for(other_done.wait(), timeout=5)  # served while the flood is stuck
+    assert processor.current_concurrent_updates == 1  # chat 10's one slot
+    release.set()
+    await asyncio.gather(*flood_tasks, other_task)
+    assert most_of_chat_10 == 1
+    assert processor._locks == {}
