@@ -21,6 +21,7 @@ from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
+from bot.services.outbox import CARD, Outbox, OutboxPreparer
 from bot.services.outreach import OUTBOX_KIND, OutreachService
 from bot.services.phrasings import PhrasingService
 from bot.services.privacy import PrivacyService
@@ -35,7 +36,7 @@ from bot.updates import PerChatUpdateProcessor
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from handlers import housekeeping, register
-from handlers.board import ticket_changed
+from handlers.board import card_sender, ticket_changed
 from handlers.broadcast import start_lane
 from handlers.delivery import TelegramSender
 from handlers.menus import set_menus
@@ -74,6 +75,7 @@ def build_services(settings: Settings) -> Services:
         outreach=OutreachService(sessions),
         events=EventService(sessions, calendar),
         privacy=PrivacyService(sessions),
+        outbox=Outbox(sessions),
     )
 
 
@@ -109,8 +111,8 @@ async def _start_followups(app: IpdeskApp) -> None:
     pump = ReminderPump(
         # Announcements have their own paced lane (handlers.broadcast.start_lane).
         ReminderStore(services.sessions, build_retry(settings), exclude_kinds=(OUTBOX_KIND,)),
-        KindRouter(followups, services.events),
-        TelegramSender(app.bot, services.catalog),
+        OutboxPreparer(KindRouter(followups, services.events)),
+        TelegramSender(app.bot, services.catalog, {CARD: card_sender(app)}),
         lease=timedelta(seconds=settings.reminder_lease_seconds),
         on_ticket_changed=refresh_card,
         # Record each send at once: a crash can then repeat at most the message in flight.
@@ -121,6 +123,7 @@ async def _start_followups(app: IpdeskApp) -> None:
     jobs = install(app.job_queue, pump, interval=poll_interval(settings))
     followups.set_schedule_hook(jobs.watch)
     services.events.set_schedule_hook(jobs.watch)
+    services.outbox.set_wake(jobs.kick)
     await followups.ensure_weekly_report()
     synced = await followups.sync_open_tickets()
     overdue = await jobs.start()

@@ -17,6 +17,7 @@ from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
+from bot.services.outbox import Outbox
 from bot.services.outreach import OutreachService
 from bot.services.phrasings import PhrasingService
 from bot.services.privacy import PrivacyService
@@ -53,6 +54,7 @@ class Services:
     outreach: OutreachService
     events: EventService
     privacy: PrivacyService
+    outbox: Outbox
 
     @property
     def engine(self) -> TriageEngine:

@@ -23,6 +23,7 @@ Start-up order (``post_init``)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -166,6 +167,17 @@ class ReminderPump:
                 break
         return total
 
+    async def drain_all(self, max_batches: int = 10_000) -> int:
+        """Run batches until nothing more is claimable now (outbox rows of one chat are
+        claimed one at a time, in order); the total handled."""
+        total = 0
+        for _ in range(max_batches):
+            handled = await self.run_once()
+            total += handled
+            if handled == 0:
+                break
+        return total
+
     async def _process(self, reminder: ClaimedReminder, now: datetime) -> None:
         try:
             decision = await self._preparer.prepare(reminder, now)
@@ -271,6 +283,8 @@ class ReminderJobs:
         self.horizon = horizon
         self._clock = clock
         self._timed: dict[str, datetime] = {}  # keys with a one-off job, and when
+        self._kicked = asyncio.Event()
+        self._kick_task: asyncio.Task[None] | None = None
 
     @property
     def timed_keys(self) -> dict[str, datetime]:
@@ -335,6 +349,32 @@ class ReminderJobs:
         self._timed.pop(key, None)
         for job in self._jq.get_jobs_by_name(JOB_PREFIX + key):
             job.schedule_removal()
+
+    def kick(self) -> None:
+        """Send what is due now (the outbox calls this after a commit), without waiting for
+        the next tick. Kicks coalesce: one task drains the rows, looping while new kicks
+        arrive and waiting for rows due within one interval (paced group messages)."""
+        self._kicked.set()
+        if self._kick_task is None or self._kick_task.done():
+            self._kick_task = asyncio.get_running_loop().create_task(self._kick_loop())
+
+    async def _kick_loop(self) -> None:
+        try:
+            while True:
+                self._kicked.clear()
+                handled = await self._pump.drain_all()
+                if self._kicked.is_set():
+                    continue
+                due = await self._pump.store.next_due_at()
+                if due is None:
+                    return
+                wait = (due - self._clock()).total_seconds()
+                if wait > self.interval.total_seconds() or (wait <= 0 and not handled):
+                    return  # later rows, or rows held up behind a retry: the tick's job
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._kicked.wait(), timeout=max(wait, 0.0))
+        except Exception:
+            log.exception("sending from the outbox failed; the next tick retries")
 
     async def _tick(self, _context: Any) -> None:
         await self._pump.drain()

@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+UNBOUNDED = 2**30
+
 
 def chat_key(update: object) -> int | None:
     if not isinstance(update, Update):
@@ -30,24 +32,43 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore is taken before do_process_update (process_update is final),
+        # so it is left unbounded and the real limit, ``_slots``, is taken after the lock.
+        self._limit = max_concurrent_updates
+        super().__init__(UNBOUNDED)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
+        self._busy = 0
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """The chat's lock first, then a global slot (PTB takes the slot first)."""
-        await self.do_process_update(update, coroutine)
+    @property
+    def slots(self) -> int:
+        """The real limit of updates handled at once (``max_concurrent_updates`` is PTB's,
+        left unbounded)."""
+        return self._limit
+
+    @property
+    def current_concurrent_updates(self) -> int:
+        """Updates being handled now (not those waiting for their chat's turn)."""
+        return self._busy
+
+    async def _run(self, coroutine: Awaitable[Any]) -> None:
+        async with self._slots:
+            self._busy += 1
+            try:
+                await coroutine
+            finally:
+                self._busy -= 1
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            async with self._semaphore:
-                await coroutine
+            await self._run(coroutine)
             return
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock, self._semaphore:
-                await coroutine
+            async with lock:
+                await self._run(coroutine)
         finally:
             lock, users = self._locks[key]
             if users == 1:

@@ -327,6 +327,8 @@ class Reminder(Base):
         Index("ix_reminders_status_due", "status", "due_at"),
         # A lane claims one kind in due order (announcements: thousands due at once).
         Index("ix_reminders_kind_status_due", "kind", "status", "due_at", "id"),
+        # the outbox sends in order per chat: "is an earlier row of this chat unsent?"
+        Index("ix_reminders_recipient_status", "recipient_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,17 +1,18 @@
 """The staff group's board: one card per ticket, posted when the ticket is assigned (or found
-to have nobody who fits) and edited in place whenever the ticket changes."""
+to have nobody who fits) and edited in place whenever the ticket changes — through the
+outbox, so a card edit never holds up the member or expert whose action caused it."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram.error import TelegramError
-
-from bot.context import Context
+from bot.context import Context, IpdeskApp
+from bot.services.reminders import ClaimedReminder
 from bot.services.tickets import AssignOutcome, TicketKey, TicketView, load_ticket, ticket_view
 from handlers import cards, keyboards
 from handlers.cards import STAFF_LANG
 from handlers.common import edit_html, send_html
+from handlers.delivery import OwnSender
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +45,46 @@ async def system_view(context: Context, ticket: TicketKey) -> TicketView:
 async def publish(
     context: Context, view: TicketView, *, reason: AssignOutcome | None = None
 ) -> None:
-    """Post the ticket's card in the staff group, or edit it in place."""
+    """Post the ticket's card in the staff group, or bring it up to date: through the
+    outbox, coalesced and paced (bot.services.outbox); :func:`send_card` renders it."""
     await ticket_event(context, view.id)
     services = context.services
     chat_id = services.settings.staff_chat_id
     if chat_id is None:
         return
-    catalog = services.catalog
-    text = cards.card_text(catalog, STAFF_LANG, services.settings.zone, view, reason=reason)
-    markup = keyboards.card(catalog, STAFF_LANG, view.id, view.is_open)
-    try:
+    await services.outbox.card(chat_id, view.id, reason.value if reason else None)
+
+
+def card_sender(app: IpdeskApp) -> OwnSender:
+    """The outbox's sender of card rows: the card as the ticket is now (the latest state
+    wins), edited in place, or posted when it was never posted or is gone."""
+
+    async def send_card(row: ClaimedReminder) -> None:
+        context = Context(app)
+        services = context.services
+        if row.ticket_id is None or row.recipient_id is None:
+            return
+        view = await system_view(context, row.ticket_id)
+        reason_value = row.payload.get("reason")
+        reason = (
+            AssignOutcome(reason_value)
+            if reason_value in {o.value for o in AssignOutcome}
+            else None
+        )
+        catalog = services.catalog
+        text = cards.card_text(catalog, STAFF_LANG, services.settings.zone, view, reason=reason)
+        claimed = view.claimed_by is not None
+        markup = keyboards.card(catalog, STAFF_LANG, view.id, view.is_open, claimed=claimed)
         if (
             view.card_chat_id is not None
             and view.card_message_id is not None
             and await edit_html(context, view.card_chat_id, view.card_message_id, text, markup)
         ):
             return
-        sent = await send_html(context, chat_id, text, markup)
-    except TelegramError as exc:
-        log.warning("%s: card not posted in the staff group: %s", view.number, exc)
-        return
-    await services.tickets.set_card(view.id, chat_id, sent.message_id)
+        sent = await send_html(context, row.recipient_id, text, markup)
+        await services.tickets.set_card(view.id, row.recipient_id, sent.message_id)
+
+    return send_card
 
 
 async def ticket_changed(context: Context, ticket_id: int) -> TicketView:

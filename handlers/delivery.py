@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -11,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.i18n import Catalog
 from bot.scheduler import SendResult
 from bot.services.followups import Button, Delivery, Outgoing
-from bot.services.reminders import PARTS_SENT
+from bot.services.reminders import PARTS_SENT, ClaimedReminder
 from bot.text import split_html
 from handlers.callbacks import encode
 
@@ -40,7 +41,7 @@ def markup(
 
 
 async def send_outgoing(bot: Bot, catalog: Catalog, out: Outgoing) -> Message:
-    text = catalog.t(out.lang, out.text_key, **out.params)
+    text = out.html if out.html is not None else catalog.t(out.lang, out.text_key, **out.params)
     keyboard = markup(catalog, out, out.buttons)
     if out.photo is not None:
         caption = text if len(text) <= CAPTION_LIMIT else None
@@ -65,17 +66,30 @@ async def send_outgoing(bot: Bot, catalog: Catalog, out: Outgoing) -> Message:
     return sent
 
 
-class TelegramSender:
-    """The scheduler's sender: a Delivery becomes Telegram messages, failures a SendResult."""
+OwnSender = Callable[[ClaimedReminder], Awaitable[None]]
+"""Sends an outbox row of a kind that renders itself (a card); Telegram errors propagate."""
 
-    def __init__(self, bot: Bot, catalog: Catalog) -> None:
+
+class TelegramSender:
+    """The scheduler's sender: a Delivery becomes Telegram messages, failures a SendResult.
+
+    Outbox kinds that render themselves at send time (the staff-group card) are handed to
+    their own sender, registered in ``own``; their errors are mapped the same way."""
+
+    def __init__(
+        self, bot: Bot, catalog: Catalog, own: Mapping[str, OwnSender] | None = None
+    ) -> None:
         self._bot = bot
         self._catalog = catalog
+        self._own = dict(own or {})
 
     async def __call__(self, delivery: Delivery) -> SendResult:
         # A retry resumes after the parts that already went out (e.g. the report's chart).
         done = int(delivery.reminder.payload.get(PARTS_SENT, 0))
+        own = self._own.get(delivery.reminder.kind)
         try:
+            if own is not None and not delivery.messages:
+                await own(delivery.reminder)
             for index, out in enumerate(delivery.messages):
                 if index < done:
                     continue

@@ -148,20 +148,16 @@ def _button(
 
 
 def card(
-    catalog: Catalog, lang: Lang, ticket_id: int, is_open: bool
+    catalog: Catalog, lang: Lang, ticket_id: int, is_open: bool, *, claimed: bool = False
 ) -> InlineKeyboardMarkup | None:
-    """Claim / Reassign / Resolve under a staff-group card; none once the ticket is done."""
+    """Claim / Reassign / Resolve under a staff-group card (no Claim once someone holds it,
+    the card says who); none once the ticket is done."""
     if not is_open:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                _button(catalog, lang, "tk_btn_claim", Cb.CLAIM, ticket_id),
-                _button(catalog, lang, "tk_btn_reassign", Cb.REASSIGN_MENU, ticket_id),
-                _button(catalog, lang, "tk_btn_resolve", Cb.RESOLVE, ticket_id),
-            ]
-        ]
-    )
+    row = [] if claimed else [_button(catalog, lang, "tk_btn_claim", Cb.CLAIM, ticket_id)]
+    row.append(_button(catalog, lang, "tk_btn_reassign", Cb.REASSIGN_MENU, ticket_id))
+    row.append(_button(catalog, lang, "tk_btn_resolve", Cb.RESOLVE, ticket_id))
+    return InlineKeyboardMarkup([row])
 
 
 def reassign_menu(

@@ -205,7 +205,13 @@ async def _cb_reassign_back(press: Press, context: Context) -> None:
     view = await context.services.tickets.view_ticket(press.user.id, ticket_id)
     lang = await chat_lang(context, press.chat_id, press.user.id)
     await press.query.edit_message_reply_markup(
-        keyboards.card(context.services.catalog, lang, view.id, view.is_open)
+        keyboards.card(
+            context.services.catalog,
+            lang,
+            view.id,
+            view.is_open,
+            claimed=view.claimed_by is not None,
+        )
     )
     await press.query.answer()
 

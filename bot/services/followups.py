@@ -163,6 +163,7 @@ class Outgoing:
     lang: Lang
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: bytes | None = None
+    html: str | None = None  # ready HTML instead of text_key (outbox messages)
 
 
 @dataclass(frozen=True, slots=True)

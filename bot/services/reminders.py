@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -192,6 +192,33 @@ async def pending_for_ticket(
 
 # -- the store used by workers ------------------------------------------------------------
 
+OUTBOX_PREFIX = "out."
+"""Kinds of outbox rows (bot.services.outbox), which are sent in order per chat."""
+
+
+def _held_up(pick: Any, now: datetime) -> Any:
+    """An earlier outbox row of the same chat must go first: one still being sent, one
+    being retried (so a retry keeps its place), or one already due. A row scheduled for
+    later that was never tried does not hold up what is due now."""
+    earlier = aliased(Reminder)
+    return (
+        select(earlier.id)
+        .where(
+            earlier.recipient_id == pick.recipient_id,
+            earlier.id < pick.id,
+            earlier.kind.startswith(OUTBOX_PREFIX),
+            or_(
+                earlier.status == ReminderStatus.SENDING,
+                and_(
+                    earlier.status == ReminderStatus.PENDING,
+                    or_(earlier.attempts > 0, earlier.due_at <= now),
+                ),
+            ),
+        )
+        .correlate(pick)
+        .exists()
+    )
+
 
 def _claimed(row: Any) -> ClaimedReminder:
     return ClaimedReminder(
@@ -252,7 +279,11 @@ class ReminderStore:
             pick = aliased(Reminder)
             due = (
                 select(pick.id)
-                .where(pick.status == ReminderStatus.PENDING, pick.due_at <= now)
+                .where(
+                    pick.status == ReminderStatus.PENDING,
+                    pick.due_at <= now,
+                    or_(~pick.kind.startswith(OUTBOX_PREFIX), ~_held_up(pick, now)),
+                )
                 .where(*self._lane(pick.kind))
                 .order_by(pick.due_at, pick.id)
                 .limit(limit)
