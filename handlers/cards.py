@@ -67,6 +67,19 @@ def expert_label(catalog: Catalog, lang: Lang, expert: ExpertInfo) -> str:
     return catalog.raw(lang, "tk_expert_titled").format(name=expert.name(lang), title=title)
 
 
+def responder_label(catalog: Catalog, lang: Lang, view: TicketView) -> str:
+    """Who answers the ticket, as a member may see it: the claimer or assigned expert with
+    title, or the secretariat (a staff member's own name or account is never shown)."""
+    holder = view.claimed_by
+    if holder is not None:
+        if holder.expert is not None:
+            return expert_label(catalog, lang, holder.expert)
+        return catalog.raw(lang, "tk_secretariat")
+    if view.expert is not None:
+        return expert_label(catalog, lang, view.expert)
+    return catalog.raw(lang, "tk_secretariat")
+
+
 def company_name(catalog: Catalog, lang: Lang, company: CompanyInfo | None) -> str:
     return company.name if company is not None else catalog.raw(lang, "tk_company_unknown")
 

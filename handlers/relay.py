@@ -1,18 +1,12 @@
-"""Member ↔ expert relay, and where a member's message goes.
+"""Member ↔ expert relay, and where a private message goes.
 
-A private message from a **member** is routed, in this order:
-
-1. the profile dialogue, if it is waiting for an answer (handlers.profile);
-2. a *reply* to a message about one of their open tickets → that ticket;
-3. "new question" mode (``faq``, set by /start or the ❓ button) → the FAQ assistant;
-4. the ticket they chose last (``tk``, set when a ticket is opened or chosen);
-5. their open tickets: none → the FAQ assistant; one → it; several → a chooser (the
-   messages are held in the database until they pick one, then the choice is remembered;
-   🔀 / /mytickets switch).
-
-So while a ticket is open, everything the member sends reaches their expert; to ask the FAQ
-assistant something new they tap ❓ New question (or send /start), and to write to the
-expert again they tap ✍️ on their ticket message or in /mytickets.
+Where a private message goes is one decision, :func:`bot.services.routing.route` (its module
+docstring lists the rules, ``tests/services/test_routing.py`` holds them as a table): the
+handler below gathers the facts, asks, and does what it says. In short, while a member has
+an open ticket in conversation with an expert, what they type goes to that expert — and
+always after the expert wrote, whatever the member did before; ❓ New question (or /start)
+sends the next message to the FAQ assistant; with several open tickets they choose.
+Every relayed message gets a receipt that names the ticket and its expert.
 
 A private message from a **team member** (expert, staff, admin) that *replies* to a relayed
 message, a notice or the dossier of a ticket goes to that ticket's member (``/reply NUMBER
@@ -27,6 +21,7 @@ uses ``forward_from``, and a team member's Telegram account is never shown to a 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from dataclasses import dataclass
@@ -43,11 +38,20 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import Context, IpdeskApp
 from bot.services.callback_codes import Cb
-from bot.services.dialog import DialogState
+from bot.services.dialog import DialogState, is_profile_step
 from bot.services.errors import StaleAction
 from bot.services.members import Profile
 from bot.services.relay import Direction, RelayedMessage
 from bot.services.roles import is_team
+from bot.services.routing import (
+    MEMBER_MODES,
+    Destination,
+    OpenTicket,
+    RepliedTicket,
+    Route,
+    Situation,
+    route,
+)
 from bot.services.tickets import TicketKey, TicketView
 from bot.text import html, split_plain
 from faq.models import Lang
@@ -136,6 +140,7 @@ class Target:
     chat_id: int
     lang: Lang
     header: str
+    view: TicketView | None = None  # the ticket, for a member's receipt naming its expert
 
 
 async def _targets(context: Context, rec: RelayedMessage) -> list[Target]:
@@ -151,12 +156,14 @@ async def _targets(context: Context, rec: RelayedMessage) -> list[Target]:
     found: list[Target] = []
     if rec.recipient_id is not None:
         lang = await services.members.lang_of(rec.recipient_id)
-        found.append(Target(rec.recipient_id, lang, cards.member_header(catalog, lang, view)))
+        found.append(
+            Target(rec.recipient_id, lang, cards.member_header(catalog, lang, view), view)
+        )
     if staff_chat is not None:
         header = cards.member_header(catalog, STAFF_LANG, view, personal=False)
         if found:  # the group only gets it when the responder cannot be reached
             header += "\n" + catalog.t(STAFF_LANG, "tk_responder_unreachable")
-        found.append(Target(staff_chat, STAFF_LANG, header))
+        found.append(Target(staff_chat, STAFF_LANG, header, view))
     return found
 
 
@@ -356,17 +363,13 @@ async def _ack(
             await send_html(context, chat_id, catalog.t(lang, "tk_sent_member", number=number))
         return
     if target is None:
-        key = "tk_sent_stored"
-    elif staff.is_staff_chat(context, target.chat_id):
-        key = "tk_sent_secretariat"
+        text = catalog.t(lang, "tk_sent_stored", number=number)
+    elif staff.is_staff_chat(context, target.chat_id) or target.view is None:
+        text = catalog.t(lang, "tk_sent_secretariat", number=number)
     else:
-        key = "tk_sent_expert"
-    await send_html(
-        context,
-        chat_id,
-        catalog.t(lang, key, number=number),
-        keyboards.relay_ack(catalog, lang, several_open),
-    )
+        who = cards.responder_label(catalog, lang, target.view)
+        text = catalog.t(lang, "tk_sent_expert", number=number, expert=who)
+    await send_html(context, chat_id, text, keyboards.relay_ack(catalog, lang, several_open))
 
 
 async def _size_notice(context: Context, chat_id: int, lang: Lang, content: Content) -> None:
@@ -429,47 +432,6 @@ async def _faq(update: Update, context: Context, profile: Profile) -> None:
         await member.on_unsupported(update, context)
 
 
-async def member_message(update: Update, context: Context, profile: Profile) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    services = context.services
-    state, data = profile.dialog_state, profile.dialog_data
-    ticket_id: int | None = None
-    replied = message.reply_to_message
-    if replied is not None:
-        view = await services.relay.ticket_for_reply(chat.id, replied.message_id)
-        if view is not None and view.member.user_id == profile.id and view.is_open:
-            ticket_id = view.id
-    if ticket_id is None and state == DialogState.FAQ:
-        await _faq(update, context, profile)
-        return
-    open_tickets = await services.relay.tickets_for_member_message(profile.id)
-    open_ids = [v.id for v in open_tickets]
-    if ticket_id is None and state == DialogState.TICKET and data.get("ticket") in open_ids:
-        ticket_id = int(data["ticket"])
-    if ticket_id is None:
-        if not open_tickets:
-            if state in (DialogState.TICKET, DialogState.CHOOSE):
-                await services.members.set_dialog(profile.id, None)
-            await _faq(update, context, profile)
-            return
-        if len(open_tickets) == 1:
-            ticket_id = open_tickets[0].id
-        else:
-            await _hold_for_choice(context, profile, message, open_tickets)
-            return
-    content = content_of(message)
-    if content is None:
-        await send_html(context, chat.id, services.catalog.t(profile.lang, "tk_relay_unsupported"))
-        return
-    await relay_member(
-        context, profile, chat.id, message.message_id, content, ticket_id, len(open_ids) > 1
-    )
-    if state != DialogState.TICKET or data.get("ticket") != ticket_id:
-        await services.members.set_dialog(profile.id, DialogState.TICKET, {"ticket": ticket_id})
-
-
 async def _hold_for_choice(
     context: Context, profile: Profile, message: Message, open_tickets: list[TicketView]
 ) -> None:
@@ -529,6 +491,10 @@ async def team_reply(
     )
     if rec.duplicate and rec.delivered:
         return
+    if rec.claimed:
+        await staff.tell_member_who_answers(
+            context, await board.system_view(context, rec.ticket_id)
+        )
     await _size_notice(context, chat_id, lang, content)
     if content.media_group_id:
         _schedule_album(
@@ -543,67 +509,123 @@ async def team_reply(
         await board.ticket_event(context, rec.ticket_id)
 
 
-async def _team_private(update: Update, context: Context, who: Profile) -> None:
-    """A team member's private message. A reply to a message about someone's ticket goes to
-    that member. Otherwise, when they are acting as a member themselves (they asked an
-    expert, or chose ❓ / sent /start), it is routed like a member's; else they get a
-    reminder of how to answer members."""
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if message is None or chat is None or user is None:
-        return
-    catalog, lang = context.services.catalog, who.lang
-    replied = message.reply_to_message
-    view = (
-        await context.services.relay.ticket_for_reply(chat.id, replied.message_id)
-        if replied is not None
-        else None
-    )
-    if view is not None and view.member.user_id != who.id:
-        await team_reply(
-            context, chat.id, message.message_id, content_of(message), user.id, view.id
-        )
-        return
-    if view is not None or who.dialog_state in (
-        DialogState.FAQ,
-        DialogState.TICKET,
-        DialogState.CHOOSE,
-    ):
-        await member_message(update, context, who)
-        return
-    if replied is not None:
-        await send_html(
-            context, chat.id, catalog.t(lang, "tk_reply_unknown"), reply_to=message.message_id
-        )
-        return
-    await send_html(
-        context,
-        chat.id,
-        catalog.t(lang, "tk_team_hint"),
-        keyboards.relay_ack(catalog, lang, several_open=False),
-    )
-
-
 # --- entry points (registered in handlers/__init__.py) ----------------------------------------
 
 
 async def on_private_message(update: Update, context: Context) -> None:
-    """Every non-command private message: dialogue, team reply, ticket, or FAQ."""
-    if update.effective_message is None or update.effective_user is None:
+    """Every non-command private message: where it goes is :func:`route`'s one decision."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or update.effective_user is None:
         return
     who = await profile_of(update, context)
-    if profile.is_step(who.dialog_state):
-        await profile.on_message(update, context, who)
+    await _routed(update, context, who, message, chat.id)
+
+
+async def _routed(
+    update: Update, context: Context, who: Profile, message: Message, chat_id: int
+) -> None:
+    situation, open_tickets = await _situation(context, who, message, chat_id)
+    decision = route(situation)
+    log.debug("private message: %s (%s)", decision.to.value, decision.why)
+    match decision.to:
+        case Destination.PROFILE:
+            await profile.on_message(update, context, who)
+        case Destination.RESOLVE_SUMMARY:
+            await staff.take_resolve_reply(update, context)
+        case Destination.CHECKIN_COMMENT:
+            if not await followups.take_checkin_comment(update, context, who):
+                # Not a comment after all (its state is cleared now): route it afresh.
+                fresh = dataclasses.replace(who, dialog_state=None, dialog_data={})
+                await _routed(update, context, fresh, message, chat_id)
+        case Destination.TEAM_REPLY:
+            assert decision.ticket_id is not None
+            user_id = who.id
+            await team_reply(
+                context, chat_id, message.message_id, content_of(message), user_id,
+                decision.ticket_id,
+            )  # fmt: skip
+        case Destination.TICKET:
+            assert decision.ticket_id is not None
+            await _to_ticket(context, who, message, decision, len(open_tickets) > 1)
+        case Destination.CHOOSE:
+            await _hold_for_choice(context, who, message, open_tickets)
+        case Destination.FAQ:
+            if decision.forget:
+                await context.services.members.set_dialog(who.id, None)
+            await _faq(update, context, who)
+        case Destination.NOT_A_TICKET:
+            catalog = context.services.catalog
+            await send_html(
+                context, chat_id, catalog.t(who.lang, "tk_reply_unknown"),
+                reply_to=message.message_id,
+            )  # fmt: skip
+        case Destination.TEAM_HINT:
+            catalog = context.services.catalog
+            await send_html(
+                context,
+                chat_id,
+                catalog.t(who.lang, "tk_team_hint"),
+                keyboards.relay_ack(catalog, who.lang, several_open=False),
+            )
+
+
+async def _situation(
+    context: Context, who: Profile, message: Message, chat_id: int
+) -> tuple[Situation, list[TicketView]]:
+    """The facts :func:`route` decides on (and the open tickets, for the chooser)."""
+    relay = context.services.relay
+    replied: RepliedTicket | None = None
+    if message.reply_to_message is not None:
+        view = await relay.ticket_for_reply(chat_id, message.reply_to_message.message_id)
+        if view is not None:
+            replied = RepliedTicket(view.id, view.member.user_id, view.is_open)
+    team = is_team(who.role)
+    as_member = (
+        not team
+        or who.dialog_state in MEMBER_MODES
+        or (replied is not None and replied.member_id == who.id)
+    )
+    open_tickets: list[TicketView] = []
+    if as_member and not is_profile_step(who.dialog_state):
+        open_tickets = await relay.tickets_for_member_message(who.id)
+    chosen = who.dialog_data.get("ticket")
+    situation = Situation(
+        sender_id=who.id,
+        team=team,
+        state=who.dialog_state,
+        state_ticket=chosen if isinstance(chosen, int) else None,
+        state_since=who.dialog_since,
+        is_reply=message.reply_to_message is not None,
+        replied=replied,
+        open_tickets=tuple(OpenTicket(v.id, v.last_expert_message_at) for v in open_tickets),
+        resolve_summary=staff.is_resolve_reply(context, who, chat_id, message),
+        has_text=message.text is not None,
+    )
+    return situation, open_tickets
+
+
+async def _to_ticket(
+    context: Context, who: Profile, message: Message, decision: Route, several_open: bool
+) -> None:
+    assert decision.ticket_id is not None
+    services = context.services
+    content = content_of(message)
+    if content is None:
+        await send_html(
+            context, message.chat_id, services.catalog.t(who.lang, "tk_relay_unsupported")
+        )
         return
-    if who.dialog_state == DialogState.RESOLVE and await staff.take_resolve_reply(update, context):
-        return
-    if who.dialog_state == DialogState.CHECKIN_COMMENT and await followups.take_checkin_comment(
-        update, context, who
-    ):
-        return
-    if is_team(who.role):
-        await _team_private(update, context, who)
-        return
-    await member_message(update, context, who)
+    await relay_member(
+        context, who, message.chat_id, message.message_id, content, decision.ticket_id,
+        several_open,
+    )  # fmt: skip
+    chosen = who.dialog_state is DialogState.TICKET and (
+        who.dialog_data.get("ticket") == decision.ticket_id
+    )
+    if decision.remember and not chosen:
+        await services.members.set_dialog(
+            who.id, DialogState.TICKET, {"ticket": decision.ticket_id}
+        )
 
 
 async def on_staff_group_message(update: Update, context: Context) -> None:

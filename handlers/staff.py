@@ -28,6 +28,8 @@ from bot.context import Context
 from bot.services.callback_codes import Cb
 from bot.services.dialog import DialogState
 from bot.services.errors import NotAllowed, NotFound, StaleAction
+from bot.services.members import Profile
+from bot.services.outbox import message_payload
 from bot.services.roles import is_staff, is_team
 from bot.services.tickets import (
     ClaimOutcome,
@@ -68,6 +70,22 @@ async def chat_lang(context: Context, chat_id: int, user_id: int) -> Lang:
     if is_staff_chat(context, chat_id):
         return STAFF_LANG
     return await context.services.members.lang_of(user_id)
+
+
+async def tell_member_who_answers(context: Context, view: TicketView) -> None:
+    """After a claim (button or first reply): the member learns who answers, by name and
+    title (never an account), through the outbox."""
+    services = context.services
+    catalog = services.catalog
+    payload = message_payload(
+        text_key="tk_claimed_member",
+        params={
+            "number": view.number,
+            "expert": cards.responder_label(catalog, view.lang, view),
+        },
+        lang=view.lang,
+    )
+    await services.outbox.send(view.member.user_id, "notice", payload, ticket_id=view.id)
 
 
 async def notify_expert(
@@ -168,7 +186,8 @@ async def _cb_claim(press: Press, context: Context) -> None:
         )
         return
     if result.outcome is ClaimOutcome.CLAIMED:
-        await ticket_changed(context, ticket_id)
+        view = await ticket_changed(context, ticket_id)
+        await tell_member_who_answers(context, view)
     sent = await send_dossier(context, press.user.id, ticket_id)
     if result.outcome is ClaimOutcome.ALREADY_YOURS:
         key = "tk_already_yours"
@@ -358,6 +377,19 @@ async def resolve(
     return view
 
 
+def is_resolve_reply(context: Context, profile: Profile, chat_id: int, message: Message) -> bool:
+    """Is this message the summary the user's pending Resolve prompt asked for? In the staff
+    group only a reply to the prompt is; in private any message that replies to nothing else."""
+    data = profile.dialog_data
+    if profile.dialog_state != DialogState.RESOLVE or data.get("chat") != chat_id:
+        return False
+    replied = message.reply_to_message
+    prompt = data.get("prompt")
+    if is_staff_chat(context, chat_id):
+        return replied is not None and replied.message_id == prompt
+    return replied is None or replied.message_id == prompt
+
+
 async def take_resolve_reply(update: Update, context: Context) -> bool:
     """If this message is the summary a pending Resolve prompt asked for, resolve the ticket
     and return True; otherwise False (the message is routed as usual)."""
@@ -365,18 +397,9 @@ async def take_resolve_reply(update: Update, context: Context) -> bool:
     if message is None or chat is None or user is None:
         return False
     profile = await profile_of(update, context)
-    if profile.dialog_state != DialogState.RESOLVE:
+    if not is_resolve_reply(context, profile, chat.id, message):
         return False
     data = profile.dialog_data
-    if data.get("chat") != chat.id:
-        return False
-    replied = message.reply_to_message
-    prompt = data.get("prompt")
-    if is_staff_chat(context, chat.id):
-        if replied is None or replied.message_id != prompt:
-            return False
-    elif replied is not None and replied.message_id != prompt:
-        return False
     lang = await chat_lang(context, chat.id, user.id)
     if not message.text:
         await send_html(

@@ -25,6 +25,7 @@ class Profile:
     chosen_lang: Lang | None
     dialog_state: DialogState | None
     dialog_data: dict[str, Any]
+    dialog_since: datetime | None = None  # when the state was set (routing: who spoke last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,20 @@ def preferred_lang(user: User) -> Lang:
     return DEFAULT_LANG
 
 
+SINCE = "_since"
+"""dialog_data key: when the state was set (kept out of Profile.dialog_data)."""
+
+
+def _since(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _profile(user: User) -> Profile:
     return Profile(
         id=user.id,
@@ -51,7 +66,8 @@ def _profile(user: User) -> Profile:
         role=user.role,
         chosen_lang=normalise_lang(user.lang),
         dialog_state=parse_state(user.dialog_state),
-        dialog_data=dict(user.dialog_data or {}),
+        dialog_data={k: v for k, v in (user.dialog_data or {}).items() if k != SINCE},
+        dialog_since=_since((user.dialog_data or {}).get(SINCE)),
     )
 
 
@@ -106,7 +122,7 @@ class MemberService:
             user = await s.get(User, user_id)
             if user is not None:
                 user.dialog_state = state.value if state is not None else None
-                user.dialog_data = dict(data or {})
+                user.dialog_data = {**(data or {}), SINCE: datetime.now(UTC).isoformat()}
 
     async def lang_of(self, user_id: int, telegram_lang: str | None = None) -> Lang:
         """Read-only language lookup (for notices that must not touch the user row)."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError, NotAllowed, NotFound, StaleAction
@@ -35,12 +35,13 @@ from bot.services.roles import load_actor
 from bot.services.tickets import (
     OPEN,
     URGENT_WITHIN,
+    ClaimOutcome,
     TicketKey,
     TicketView,
     add_event,
     apply_member_text,
+    claim_in,
     load_ticket,
-    run_update,
     team_can_act,
     team_can_view,
     ticket_view,
@@ -89,6 +90,7 @@ class RelayedMessage:
     status_change: tuple[TicketStatus, TicketStatus] | None = None
     priority_raised: bool = False
     first_response: bool = False
+    claimed: bool = False  # this reply claimed the ticket (tell the member who answers)
 
 
 class RelayRefused(DomainError):
@@ -248,40 +250,15 @@ class RelayService:
             if row.status not in OPEN:
                 raise StaleAction(f"{row.number} is {row.status.value}")
             change = None
+            claimed = False
             if row.claimed_by is None:
-                target = (
-                    TicketStatus.IN_PROGRESS
-                    if row.status in (TicketStatus.NEW, TicketStatus.ASSIGNED)
-                    else row.status
-                )
-                values: dict[str, object] = {"claimed_by": actor_id, "claimed_at": now}
-                if row.expert_id is None and actor.expert_id is not None:
-                    values["expert_id"] = actor.expert_id
-                won = await run_update(
-                    s,
-                    update(Ticket)
-                    .where(
-                        Ticket.id == row.id,
-                        Ticket.status == row.status,
-                        Ticket.claimed_by.is_(None),
-                    )
-                    .values(status=target, **values),
-                )
-                if won == 1:
-                    add_event(
-                        s,
-                        row.id,
-                        actor_id,
-                        "claimed",
-                        from_status=row.status,
-                        to_status=target,
-                        detail="by replying",
-                        at=now,
-                    )
-                    if target is not row.status:
-                        change = (row.status, target)
-                await s.flush()
-                await s.refresh(row)
+                # The first reply claims the ticket, by the same rules as the Claim button.
+                seen = row.status
+                result = await claim_in(s, actor, row, now, detail="by replying")
+                if result is not None and result.outcome is ClaimOutcome.CLAIMED:
+                    claimed = True
+                    if result.ticket.status is not seen:
+                        change = (seen, result.ticket.status)
             message = TicketMessage(
                 ticket_id=row.id,
                 sender_id=actor_id,
@@ -302,7 +279,9 @@ class RelayService:
                 add_event(s, row.id, actor_id, "first_response", at=now)
             row.last_expert_message_at = now
             await s.flush()
-            return await self._result(s, row, message, status_change=change, first_response=first)
+            return await self._result(
+                s, row, message, status_change=change, first_response=first, claimed=claimed
+            )
 
     async def add_note(self, actor_id: int, ticket: TicketKey, text: str) -> RelayedMessage:
         """A private note by a team member who can see the ticket (any status). Notes are
@@ -467,6 +446,7 @@ class RelayService:
         status_change: tuple[TicketStatus, TicketStatus] | None = None,
         priority_raised: bool = False,
         first_response: bool = False,
+        claimed: bool = False,
     ) -> RelayedMessage:
         direction = Direction(message.direction)
         recipient: int | None = None
@@ -502,4 +482,5 @@ class RelayService:
             status_change=status_change,
             priority_raised=priority_raised,
             first_response=first_response,
+            claimed=claimed,
         )

@@ -405,6 +405,10 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     )
     assert "状态：处理中" in edited.body
     assert "认领：张伟" in edited.body
+    assert labels(edited) == ["🔁 改派", "✅ 结案"]  # held: no Claim button any more
+    # The member learns who took it up, by name and title (never an account).
+    taken = await wait_for(client, member, lambda m: "已接手您的咨询" in m.body)
+    assert taken.body.startswith(f"👤 {A_LABEL}已接手您的咨询 {number}。")
 
     # 摸底: company, membership, history, FAQ read recently.
     dossier = await wait_for(
@@ -427,7 +431,7 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     assert relayed_text.body.startswith(header)
     assert relayed_text.message.get("forward_origin") is None
     ack = await client.wait_for_message(member, after_message_id=m_after)
-    assert ack.body == f"✅ 已转给专家（{number}）。"
+    assert ack.body == f"✅ 已转给{A_LABEL}，咨询编号 {number}。想问别的问题，点「❓ 问新问题」。"
 
     await client.send_photo(member, tiny_png(4, 4), caption="商标注册证")
     relayed_photo = await wait_for(client, EXPERT_A, lambda m: m.photo is not None, after=a_after)
@@ -702,7 +706,9 @@ async def test_two_open_tickets_the_member_chooses_and_can_switch(
     to_b = await wait_for(client, EXPERT_B, lambda m: "外观设计图纸" in m.body, after=b_after)
     assert to_b.body.startswith(f"📨 {second_number} · 宁波海天塑机股份有限公司 · 陈")
     ack = await wait_for(client, member, lambda m: m.body.startswith("✅"), after=m_after)
-    assert ack.body == f"✅ 已转给专家（{second_number}）。"
+    assert ack.body == (
+        f"✅ 已转给李娜（专利代理师），咨询编号 {second_number}。想问别的问题，点「❓ 问新问题」。"
+    )
     assert labels(ack) == ["❓ 问新问题", "🔀 切换咨询"]
 
     # 🔀 Switch: the member's tickets, ✍️ on the first one.
@@ -958,3 +964,46 @@ async def test_odd_messages_around_a_ticket(client: EmulatorClient, new_user_id:
     await press_for_reply(client, EXPERT_B, await ask(client, EXPERT_B, "你好"), "❓ 问新问题")
     faq = await ask(client, EXPERT_B, "商标注册后能用多少年")
     assert faq.body.endswith(t("zh", "answer_prompt"))
+
+
+# ------------------------------------------------------------------ routing (bot.services.routing)
+
+
+async def test_after_start_the_answer_to_the_expert_reaches_the_expert(
+    client: EmulatorClient, new_user_id: int
+) -> None:
+    """The member went to the FAQ (/start) before the expert wrote; what they type next
+    answers the expert, goes to the expert, and the receipt names expert and ticket. ❓ New
+    question then sends the next message to the FAQ assistant again."""
+    member = new_user_id
+    number, _ = await profiled_ticket(client, member, LAWYER_LETTER, name="路由")
+    notice = await wait_for(client, EXPERT_A, lambda m: number in m.body and "分配给您" in m.body)
+    welcome = await ask(client, member, "/start")
+    assert welcome.body.startswith("您好")
+
+    m_after = await latest_id(client, member)
+    await client.send_text(EXPERT_A, "请问对方公司叫什么？", reply_to_message_id=notice.message_id)
+    await wait_for(client, member, lambda m: "对方公司叫什么" in m.body, after=m_after)
+    taken = await wait_for(client, member, lambda m: "已接手您的咨询" in m.body, after=m_after)
+    assert taken.body.startswith(f"👤 {A_LABEL}已接手您的咨询 {number}。")
+
+    a_after = await latest_id(client, EXPERT_A)
+    m_after = await latest_id(client, member)
+    await client.send_text(member, "对方是甬江贸易公司")
+    relayed = await wait_for(client, EXPERT_A, lambda m: "甬江贸易公司" in m.body, after=a_after)
+    assert relayed.body.startswith(f"📨 {number}")
+    ack = await wait_for(client, member, lambda m: m.body.startswith("✅"), after=m_after)
+    assert ack.body == f"✅ 已转给{A_LABEL}，咨询编号 {number}。想问别的问题，点「❓ 问新问题」。"
+
+    # One tap back to the FAQ assistant: the next question is answered, not relayed.
+    await press_for_reply(client, member, ack, "❓ 问新问题")
+    answer = await ask(client, member, "商标注册后能用多少年")
+    assert "10年" in re.sub(r"\s+", "", answer.body)
+    assert not [m for m in await client.messages(EXPERT_A) if "能用多少年" in m.body]
+
+
+async def test_help_lists_the_ticket_commands(client: EmulatorClient, new_user_id: int) -> None:
+    await client.create_user(new_user_id, "帮助", language_code="zh-hans")
+    reply = await ask(client, new_user_id, "/help")
+    for command in ("/mytickets", "/ticket", "/cancel"):
+        assert command in reply.body, reply.body

@@ -72,6 +72,7 @@ from bot.services.tickets.rules import (
 )
 from bot.services.tickets.service import (
     TicketService,
+    claim_in,
 )
 from bot.services.tickets.views import (
     Assignment,
@@ -121,6 +122,7 @@ __all__ = [
     "assess_priority",
     "can_transition",
     "choose_expert",
+    "claim_in",
     "format_number",
     "is_owner",
     "load_ticket",

@@ -69,6 +69,77 @@ def _queue_order() -> tuple[ColumnElement[Any], ...]:
 # --- the service -----------------------------------------------------------------------------
 
 
+async def held(s: AsyncSession, actor: Actor, row: Ticket) -> ClaimResult | None:
+    """The answer to a claim that cannot proceed, or None when it may be tried."""
+    if row.status not in OPEN:
+        raise StaleAction(f"{row.number} is {row.status.value}")
+    if row.claimed_by == actor.user_id:
+        view = await ticket_view(s, row)
+        return ClaimResult(ClaimOutcome.ALREADY_YOURS, view, view.claimed_by)
+    if row.claimed_by is not None:
+        view = await ticket_view(s, row)
+        return ClaimResult(ClaimOutcome.HELD, view, view.claimed_by)
+    if not actor.staff and row.expert_id is not None and row.expert_id != actor.expert_id:
+        view = await ticket_view(s, row)
+        holder = None
+        if view.expert is not None and view.expert.user_id is not None:
+            holder = Holder(view.expert.user_id, "", view.expert)
+        return ClaimResult(ClaimOutcome.HELD, view, holder)
+    return None
+
+
+async def claim_in(
+    s: AsyncSession, actor: Actor, row: Ticket, now: datetime, *, detail: str | None = None
+) -> ClaimResult | None:
+    """The claim rules, in the caller's transaction (never commits): HELD / ALREADY_YOURS
+    when the ticket cannot be taken, CLAIMED when this actor won, None when another claim
+    won the race meanwhile and nothing could be decided (look again). Used by
+    :meth:`TicketService.claim` (the button, /claim) and by a first reply (relay)."""
+    outcome = await held(s, actor, row)
+    if outcome is not None:
+        return outcome
+    target = TicketStatus.IN_PROGRESS if row.status in CLAIMABLE else row.status
+    values: dict[str, Any] = {"claimed_by": actor.user_id, "claimed_at": now}
+    gets_expert = actor.expert_id is not None and row.expert_id is None
+    if gets_expert:
+        values["expert_id"] = actor.expert_id
+        # Lock order everywhere: experts before tickets (no deadlock with
+        # assign_initial, which locks the experts it counts).
+        await lock_expert(s, actor.expert_id)
+    where: list[ColumnElement[bool]] = [
+        Ticket.id == row.id,
+        Ticket.status == row.status,
+        Ticket.claimed_by.is_(None),
+    ]
+    if row.expert_id is None:
+        where.append(Ticket.expert_id.is_(None))
+    else:
+        where.append(Ticket.expert_id == row.expert_id)
+    statement = update(Ticket).where(*where).values(status=target, **values)
+    if await run_update(s, statement) == 1:
+        add_event(
+            s,
+            row.id,
+            actor.user_id,
+            "claimed",
+            from_status=row.status,
+            to_status=target,
+            detail=detail,
+            at=now,
+        )
+        if gets_expert:
+            await s.execute(
+                update(Expert).where(Expert.id == actor.expert_id).values(last_assigned_at=now)
+            )
+        await s.flush()
+        await s.refresh(row)
+        view = await ticket_view(s, row)
+        return ClaimResult(ClaimOutcome.CLAIMED, view, view.claimed_by)
+    # Lost the race (or the ticket moved): look again with the winner's commit.
+    await s.refresh(row)
+    return await held(s, actor, row)
+
+
 class TicketService:
     """Tickets' whole life. ``clock`` returns aware UTC now (tests pass a fixed one)."""
 
@@ -252,71 +323,10 @@ class TicketService:
                 if not actor.team:
                     raise NotAllowed("only staff and experts claim tickets")
                 row = await load_ticket(s, ticket)
-                outcome = await self._held(s, actor, row)
-                if outcome is not None:
-                    return outcome
-                target = TicketStatus.IN_PROGRESS if row.status in CLAIMABLE else row.status
-                values: dict[str, Any] = {"claimed_by": actor.user_id, "claimed_at": now}
-                gets_expert = actor.expert_id is not None and row.expert_id is None
-                if gets_expert:
-                    values["expert_id"] = actor.expert_id
-                    # Lock order everywhere: experts before tickets (no deadlock with
-                    # assign_initial, which locks the experts it counts).
-                    await lock_expert(s, actor.expert_id)
-                where: list[ColumnElement[bool]] = [
-                    Ticket.id == row.id,
-                    Ticket.status == row.status,
-                    Ticket.claimed_by.is_(None),
-                ]
-                if row.expert_id is None:
-                    where.append(Ticket.expert_id.is_(None))
-                else:
-                    where.append(Ticket.expert_id == row.expert_id)
-                statement = update(Ticket).where(*where).values(status=target, **values)
-                if await run_update(s, statement) == 1:
-                    add_event(
-                        s,
-                        row.id,
-                        actor.user_id,
-                        "claimed",
-                        from_status=row.status,
-                        to_status=target,
-                        at=now,
-                    )
-                    if gets_expert:
-                        await s.execute(
-                            update(Expert)
-                            .where(Expert.id == actor.expert_id)
-                            .values(last_assigned_at=now)
-                        )
-                    await s.flush()
-                    await s.refresh(row)
-                    view = await ticket_view(s, row)
-                    return ClaimResult(ClaimOutcome.CLAIMED, view, view.claimed_by)
-                # Lost the race (or the ticket moved): look again with the winner's commit.
-                row = await load_ticket(s, row.id, fresh=True)
-                outcome = await self._held(s, actor, row)
-                if outcome is not None:
-                    return outcome
+                result = await claim_in(s, actor, row, now)
+                if result is not None:
+                    return result
         raise StaleAction("the ticket keeps changing; try again")
-
-    async def _held(self, s: AsyncSession, actor: Actor, row: Ticket) -> ClaimResult | None:
-        """The answer to a claim that cannot proceed, or None when it may be tried."""
-        if row.status not in OPEN:
-            raise StaleAction(f"{row.number} is {row.status.value}")
-        if row.claimed_by == actor.user_id:
-            view = await ticket_view(s, row)
-            return ClaimResult(ClaimOutcome.ALREADY_YOURS, view, view.claimed_by)
-        if row.claimed_by is not None:
-            view = await ticket_view(s, row)
-            return ClaimResult(ClaimOutcome.HELD, view, view.claimed_by)
-        if not actor.staff and row.expert_id is not None and row.expert_id != actor.expert_id:
-            view = await ticket_view(s, row)
-            holder = None
-            if view.expert is not None and view.expert.user_id is not None:
-                holder = Holder(view.expert.user_id, "", view.expert)
-            return ClaimResult(ClaimOutcome.HELD, view, holder)
-        return None
 
     async def reassign(
         self, ticket: TicketKey, actor_id: int, expert: int | str, why: str | None = None
