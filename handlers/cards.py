@@ -199,9 +199,7 @@ def queue_text(
 # --- relay headers -------------------------------------------------------------------------
 
 
-def member_header(
-    catalog: Catalog, lang: Lang, view: TicketView, *, personal: bool = True
-) -> str:
+def member_header(catalog: Catalog, lang: Lang, view: TicketView, *, personal: bool = True) -> str:
     """ "📨 IP-2026-0042 · 公司名 · 联系人" above a member's message relayed to the team; in
     the staff group (not ``personal``) "会员" stands for the contact's name."""
     return catalog.t(
@@ -303,18 +301,60 @@ def message_summary(catalog: Catalog, lang: Lang, m: MessageView) -> str:
     return " ".join(parts) or "—"
 
 
+_ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?"
+)
+_FIELD = re.compile(r"\b(priority|deadline)=(\S+)")
+
+
 def _event_line(catalog: Catalog, lang: Lang, zone: ZoneInfo, e: EventView) -> str:
+    """One event in people's words: "提交 · 待分配 · 普通优先级 · 期限 2026年12月12日 16:00",
+    never a field dump."""
     key = f"tk_event_{e.kind}"
-    label = catalog.raw(lang, key) if key in catalog.keys(lang) else e.kind
-    move = f" {e.from_status or '·'} → {e.to_status}" if e.to_status else ""
-    detail = f" · {one_line(e.detail, LINE_MAX)}" if e.detail else ""
+    parts = [catalog.raw(lang, key) if key in catalog.keys(lang) else e.kind]
+    if e.to_status:
+        parts.append(_status_words(catalog, lang, e.to_status))
+    if e.detail:
+        parts.append(one_line(_detail_words(catalog, lang, zone, e.detail), LINE_MAX))
     return catalog.t(
         lang,
         "tk_history_event",
         at=_when(e.created_at, zone, lang),
-        what=f"{label}{move}{detail}",
+        what=" · ".join(p for p in parts if p),
         actor=str(e.actor_id) if e.actor_id is not None else "bot",
     )
+
+
+def _status_words(catalog: Catalog, lang: Lang, value: str) -> str:
+    try:
+        return status_label(catalog, lang, TicketStatus(value))
+    except (ValueError, KeyError):
+        return value
+
+
+def _detail_words(catalog: Catalog, lang: Lang, zone: ZoneInfo, detail: str) -> str:
+    """Stored details (``priority=normal deadline=2026-12-12T08:00:00+00:00``, ``normal →
+    urgent: summons``) as words, moments in the association's time zone."""
+
+    def moment(match: re.Match[str]) -> str:
+        try:
+            return _when(datetime.fromisoformat(match[0].replace("Z", "+00:00")), zone, lang)
+        except ValueError:
+            return match[0]
+
+    def field(match: re.Match[str]) -> str:
+        name, value = match[1], match[2]
+        if name == "priority":
+            return catalog.raw(lang, f"tk_priority_words_{value}") if value in {
+                "normal", "urgent"
+            } else value  # fmt: skip
+        return catalog.raw(lang, "tk_deadline_words").format(deadline=value)
+
+    text = _ISO_MOMENT.sub(moment, detail)
+    text = _FIELD.sub(field, text)
+    for value in ("normal", "urgent"):
+        text = re.sub(rf"\b{value}\b", catalog.raw(lang, f"tk_priority_words_{value}"), text)
+    return text.replace(" - ", " — ").replace("- →", "— →")
 
 
 def history_text(

@@ -220,12 +220,22 @@ def test_history_merges_events_and_messages_in_time_order() -> None:
     later = NOW + dt.timedelta(minutes=5)
     history = TicketHistory(
         view(),
-        (EventView(1, "opened", 700001, None, "new", "priority=normal", NOW),),
+        (
+            EventView(
+                1, "opened", 700001, None, "new",
+                "priority=normal deadline=2026-12-12T08:00:00+00:00", NOW,
+            ),
+            EventView(3, "priority", None, None, None, "normal → urgent: summons", later),
+        ),
         (MessageView(2, "note", 820001, "内部备注", None, None, None, None, later, None),),
-    )
+    )  # fmt: skip
     text = plain("\n".join(cards.history_text(CATALOG, "zh", ZONE, history)))
-    assert text.index("提交 · → new") < text.index("📝 内部备注：内部备注")
+    assert "提交 · 新提交 · 普通优先级 期限 2026年12月12日 16:00" in text
+    assert text.index("提交") < text.index("📝 内部备注：内部备注")
     assert "2026年3月2日 14:30" in text
+    assert "优先级 · 普通优先级 → 紧急: summons" in text
+    for dump in ("priority=", "deadline=", "→ new", "+00:00", "T08:00"):
+        assert dump not in text, dump
 
 
 def test_dossier_lists_history_outcomes_ratings_and_reading() -> None:
