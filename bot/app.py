@@ -22,6 +22,7 @@ from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.members import MemberService
 from bot.services.outbox import CARD, Outbox, OutboxPreparer
+from bot.services.outbox import PREFIX as OUTBOX_PREFIX
 from bot.services.outreach import OUTBOX_KIND, OutreachService
 from bot.services.phrasings import PhrasingService
 from bot.services.privacy import PrivacyService
@@ -40,7 +41,7 @@ from handlers.board import card_sender, ticket_changed
 from handlers.broadcast import start_lane
 from handlers.delivery import TelegramSender
 from handlers.menus import set_menus
-from handlers.relay import redeliver
+from handlers.relay import RELAY, redeliver, relay_sender
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ async def _post_init(app: IpdeskApp) -> None:
 
     resent = await redeliver(app)
     if resent:
-        log.info("delivered %d relayed message(s) stored before the last stop", resent)
+        log.info("%d relayed message(s) stored before the last stop handed to the outbox", resent)
     await _start_followups(app)
     await start_lane(app)
     if app.job_queue is not None:
@@ -112,7 +113,11 @@ async def _start_followups(app: IpdeskApp) -> None:
         # Announcements have their own paced lane (handlers.broadcast.start_lane).
         ReminderStore(services.sessions, build_retry(settings), exclude_kinds=(OUTBOX_KIND,)),
         OutboxPreparer(KindRouter(followups, services.events)),
-        TelegramSender(app.bot, services.catalog, {CARD: card_sender(app)}),
+        TelegramSender(
+            app.bot,
+            services.catalog,
+            {CARD: card_sender(app), OUTBOX_PREFIX + RELAY: relay_sender(app)},
+        ),
         lease=timedelta(seconds=settings.reminder_lease_seconds),
         on_ticket_changed=refresh_card,
         # Record each send at once: a crash can then repeat at most the message in flight.

@@ -42,6 +42,7 @@ from bot.services.dialog import DialogState, is_profile_step
 from bot.services.errors import StaleAction
 from bot.services.members import Profile
 from bot.services.relay import Direction, RelayedMessage
+from bot.services.reminders import ClaimedReminder
 from bot.services.roles import is_team
 from bot.services.routing import (
     MEMBER_MODES,
@@ -65,6 +66,7 @@ from handlers.common import (
     send_html,
     send_plain_long,
 )
+from handlers.delivery import OwnSender
 
 log = logging.getLogger(__name__)
 
@@ -251,11 +253,12 @@ async def _send_album(
 async def deliver(context: Context, parts: list[RelayedMessage]) -> Target | None:
     """Send stored message(s) of one ticket — a single message, or the parts of one album —
     to the recipient (falling back to the staff group when an expert cannot be reached),
-    and mark each delivered. None when nobody could be reached: the message stays stored
-    as undelivered and :func:`redeliver` sends it at the next start."""
+    and mark each delivered. None when every target refused (blocked the bot); a network or
+    Telegram failure is raised, so the outbox retries it later."""
     if not parts:
         return None
     relay = context.services.relay
+    failure: TelegramError | None = None
     for target in await _targets(context, parts[0]):
         try:
             if len(parts) == 1:
@@ -266,34 +269,129 @@ async def deliver(context: Context, parts: list[RelayedMessage]) -> Target | Non
         except Forbidden as exc:
             log.info("%s: %s cannot be reached: %s", parts[0].ticket_number, target.chat_id, exc)
             continue
-        except TelegramError as exc:  # stays stored; sent at the next start at the latest
+        except TelegramError as exc:
             log.warning(
                 "%s: sending to %s failed: %s", parts[0].ticket_number, target.chat_id, exc
             )
+            failure = exc
             continue
         for part, mid in zip(parts, ids, strict=False):
             await relay.mark_delivered(part.id, target.chat_id, mid)
         for mid in extra:
             await relay.record_bot_message(parts[0].ticket_id, target.chat_id, mid)
         return target
+    if failure is not None:
+        raise failure
     return None
 
 
-async def redeliver(app: IpdeskApp) -> int:
-    """At start-up: send what was stored but not delivered before the last stop."""
-    context = Context(app)
-    pending = await app.bot_data.services.relay.undelivered()
-    count = 0
-    for _, group in itertools.groupby(
-        pending, key=lambda r: (r.ticket_id, r.media_group_id or f"#{r.id}")
-    ):
-        parts = list(group)
+# --- through the outbox ----------------------------------------------------------------------
+
+RELAY = "relay"
+"""Outbox kind (``out.relay``): stored ticket messages to pass on, then the sender's receipt."""
+
+
+async def send_relayed(
+    context: Context,
+    parts: list[RelayedMessage],
+    *,
+    ack_chat: int,
+    ack_lang: Lang,
+    several_open: bool,
+    to_member: bool,
+) -> None:
+    """Hand stored message(s) to the outbox: the copy and then the sender's receipt go out
+    from there — at once, retried while the bot runs if Telegram fails, once across a crash
+    or two processes (the row's key is the first message's id)."""
+    if not parts:
+        return
+    first = parts[0]
+    staff_chat = context.services.settings.staff_chat_id
+    chat = first.recipient_id if first.recipient_id is not None else staff_chat
+    payload = {
+        "messages": [p.id for p in parts],
+        "ack_chat": ack_chat,
+        "ack_lang": ack_lang,
+        "several": several_open,
+        "to_member": to_member,
+    }
+    await context.services.outbox.send(
+        chat if chat is not None else ack_chat,
+        RELAY,
+        payload,
+        key=f"relay:{first.id}",
+        ticket_id=first.ticket_id,
+    )
+
+
+def relay_sender(app: IpdeskApp) -> OwnSender:
+    """The outbox's sender of relay rows: pass on what is not delivered yet, then the receipt
+    (so a message delivered just before a crash still gets its receipt after the restart)."""
+
+    async def send(row: ClaimedReminder) -> None:
+        context = Context(app)
+        services = context.services
+        payload = row.payload
+        parts = await services.relay.messages([int(i) for i in payload.get("messages", [])])
+        if not parts:
+            return
+        waiting = [p for p in parts if not p.delivered]
+        if waiting:
+            target = await deliver(context, waiting)
+        else:
+            target = await _delivered_to(context, parts[0])
+        lang: Lang = "en" if payload.get("ack_lang") == "en" else "zh"
         try:
-            if await deliver(context, parts) is not None:
-                count += len(parts)
-        except TelegramError as exc:
-            log.warning("%s: redelivery failed: %s", parts[0].ticket_number, exc)
-    return count
+            await _ack(
+                context,
+                int(payload.get("ack_chat") or parts[0].sender_id),
+                lang,
+                parts[0],
+                target,
+                bool(payload.get("several")),
+                to_member=bool(payload.get("to_member")),
+            )
+        except Forbidden as exc:  # the sender blocked the bot since: the copy went out
+            log.info("%s: receipt not sent: %s", parts[0].ticket_number, exc)
+
+    return send
+
+
+async def _delivered_to(context: Context, rec: RelayedMessage) -> Target | None:
+    """Where an already delivered message went (for its receipt)."""
+    if rec.delivered_chat_id is None:
+        return None
+    view = await board.system_view(context, rec.ticket_id)
+    return Target(rec.delivered_chat_id, STAFF_LANG, "", view)
+
+
+async def redeliver(app: IpdeskApp) -> int:
+    """At start-up: give the outbox every message stored but not delivered before the last
+    stop that it does not hold yet (all of them, page by page; rows it holds keep their
+    retries and failures). Returns the number of messages handed over."""
+    context = Context(app)
+    services = app.bot_data.services
+    count, after = 0, 0
+    while True:
+        pending = await services.relay.undelivered(limit=500, after_id=after)
+        if not pending:
+            return count
+        after = pending[-1].id
+        for _, group in itertools.groupby(
+            pending, key=lambda r: (r.ticket_id, r.media_group_id or f"#{r.id}")
+        ):
+            parts = list(group)
+            first = parts[0]
+            lang = await services.members.lang_of(first.sender_id)
+            await send_relayed(
+                context,
+                parts,
+                ack_chat=first.source_chat_id or first.sender_id,
+                ack_lang=lang,
+                several_open=False,
+                to_member=first.direction is Direction.EXPERT,
+            )
+            count += len(parts)
 
 
 # --- albums ----------------------------------------------------------------------------------
@@ -328,9 +426,10 @@ async def _flush_album(context: Context) -> None:
     parts = [p for p in await relay.album(job.ticket_id, job.media_group_id) if not p.delivered]
     if not parts:
         return
-    target = await deliver(context, parts)
-    await _ack(context, job.sender_chat, job.sender_lang, parts[0], target, job.several_open,
-               to_member=job.to_member)  # fmt: skip
+    await send_relayed(
+        context, parts, ack_chat=job.sender_chat, ack_lang=job.sender_lang,
+        several_open=job.several_open, to_member=job.to_member,
+    )  # fmt: skip
     if any(p.status_change or p.priority_raised or p.first_response for p in parts):
         await board.ticket_changed(context, job.ticket_id)
     else:
@@ -416,8 +515,10 @@ async def relay_member(
             ),
         )
         return
-    target = await deliver(context, [rec])
-    await _ack(context, chat_id, profile.lang, rec, target, several_open, to_member=False)
+    await send_relayed(
+        context, [rec], ack_chat=chat_id, ack_lang=profile.lang, several_open=several_open,
+        to_member=False,
+    )  # fmt: skip
     if rec.status_change or rec.priority_raised:
         await board.ticket_changed(context, ticket_id)
     else:
@@ -501,8 +602,9 @@ async def team_reply(
             context, AlbumJob(rec.ticket_id, content.media_group_id, chat_id, lang, False, True)
         )
         return
-    target = await deliver(context, [rec])
-    await _ack(context, chat_id, lang, rec, target, False, to_member=True)
+    await send_relayed(
+        context, [rec], ack_chat=chat_id, ack_lang=lang, several_open=False, to_member=True
+    )
     if rec.status_change or rec.first_response:
         await board.ticket_changed(context, rec.ticket_id)
     else:
@@ -807,8 +909,10 @@ async def _cb_choose(press: Press, context: Context) -> None:
         (r for r in records if not r.delivered), key=lambda r: r.media_group_id or f"#{r.id}"
     ):
         parts = list(group)
-        target = await deliver(context, parts)
-        await _ack(context, press.chat_id, lang, parts[0], target, several, to_member=False)
+        await send_relayed(
+            context, parts, ack_chat=press.chat_id, ack_lang=lang, several_open=several,
+            to_member=False,
+        )  # fmt: skip
     if any(r.status_change or r.priority_raised for r in records):
         await board.ticket_changed(context, view.id)
 

@@ -734,9 +734,11 @@ class EmulatorClient:
         retry_after: int | None = None,
         description: str | None = None,
         delay: float = 0.0,
+        chat_id: int | None = None,
     ) -> JsonDict:
         """The next ``count`` calls of ``method`` ("*" = any) fail with ``error_code``
-        (429 carries ``parameters.retry_after``, default 1), after ``delay`` seconds."""
+        (429 carries ``parameters.retry_after``, default 1), after ``delay`` seconds; with
+        ``chat_id``, only calls to that chat."""
         result: JsonDict = await self._call(
             "POST",
             "/_emu/faults",
@@ -748,6 +750,7 @@ class EmulatorClient:
                     "retry_after": retry_after,
                     "description": description,
                     "delay": delay,
+                    "chat_id": chat_id,
                 }
             ),
         )

@@ -979,7 +979,7 @@ async def handle_bot_api(request: web.Request) -> web.Response:
     name, handler = entry
     call = state.record_call(name, values, summary)
     try:
-        fault = state.take_fault(name)
+        fault = state.take_fault(name, values.get("chat_id"))
         if fault is not None:
             if fault.delay > 0:
                 await asyncio.sleep(fault.delay)
@@ -1393,6 +1393,7 @@ async def c_add_fault(request: web.Request, state: EmulatorState) -> web.Respons
         retry_after=_get(body, "retry_after", int),
         description=_get(body, "description", str),
         delay=float(_get(body, "delay", (int, float)) or 0.0),
+        chat_id=_get(body, "chat_id", int),
     )
     return _ok(fault.view())
 

@@ -361,7 +361,8 @@ _DEFAULT_FAULT_TEXT = {
 
 @dataclass
 class Fault:
-    """``remaining`` more calls of ``method`` ("*" = any method) fail like this."""
+    """``remaining`` more calls of ``method`` ("*" = any method) fail like this; with
+    ``chat_id``, only calls addressed to that chat (so a test's fault hits its own chat)."""
 
     method: str
     error_code: int
@@ -369,6 +370,7 @@ class Fault:
     retry_after: int | None = None
     description: str | None = None
     delay: float = 0.0
+    chat_id: int | None = None
 
     def to_error(self) -> ApiError:
         if self.error_code == 429:
@@ -387,6 +389,7 @@ class Fault:
             "retry_after": self.retry_after,
             "description": self.description,
             "delay": self.delay,
+            "chat_id": self.chat_id,
         }
 
 
@@ -1403,6 +1406,7 @@ class EmulatorState:
         retry_after: int | None = None,
         description: str | None = None,
         delay: float = 0.0,
+        chat_id: int | None = None,
     ) -> Fault:
         if count < 1:
             raise ControlError(400, "count must be at least 1")
@@ -1415,12 +1419,16 @@ class EmulatorState:
             retry_after=retry_after,
             description=description,
             delay=delay,
+            chat_id=chat_id,
         )
         self.faults.append(fault)
         return fault
 
-    def take_fault(self, method: str) -> Fault | None:
+    def take_fault(self, method: str, chat_id: object = None) -> Fault | None:
+        """The fault this call hits, if any (``chat_id``: the call's chat_id parameter)."""
         for fault in self.faults:
+            if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
+                continue
             if fault.remaining > 0 and fault.method in ("*", method.lower()):
                 fault.remaining -= 1
                 if fault.remaining == 0:

@@ -21,7 +21,7 @@ stored once. Albums: each part is recorded as it arrives (same ``media_group_id`
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -91,6 +91,8 @@ class RelayedMessage:
     priority_raised: bool = False
     first_response: bool = False
     claimed: bool = False  # this reply claimed the ticket (tell the member who answers)
+    source_chat_id: int | None = None  # where the sender wrote it (their receipt goes there)
+    delivered_chat_id: int | None = None  # where the copy went, once delivered
 
 
 class RelayRefused(DomainError):
@@ -398,6 +400,25 @@ class RelayService:
             reverse=True,
         )
 
+    async def messages(self, ids: Sequence[int]) -> list[RelayedMessage]:
+        """Stored member and team messages by id, in id order (the outbox's relay rows)."""
+        async with self._sessions() as s:
+            found = (
+                await s.scalars(
+                    select(TicketMessage)
+                    .where(
+                        TicketMessage.id.in_(list(ids)),
+                        TicketMessage.direction.in_([Direction.MEMBER, Direction.EXPERT]),
+                    )
+                    .order_by(TicketMessage.id)
+                )
+            ).all()
+            results = []
+            for message in found:
+                row = await load_ticket(s, message.ticket_id)
+                results.append(await self._result(s, row, message))
+            return results
+
     async def album(self, ticket_id: int, media_group_id: str) -> list[RelayedMessage]:
         """The stored parts of one album on a ticket, in arrival order."""
         async with self._sessions() as s:
@@ -415,9 +436,10 @@ class RelayService:
             ).all()
             return [await self._result(s, row, part) for part in parts]
 
-    async def undelivered(self, limit: int = 200) -> list[RelayedMessage]:
-        """Member and team messages stored but not yet marked delivered, oldest first (resend
-        them after a restart; a crash between sending and marking may send one twice)."""
+    async def undelivered(self, limit: int = 200, after_id: int = 0) -> list[RelayedMessage]:
+        """Member and team messages stored but not yet marked delivered, oldest first, from
+        after ``after_id`` (page through them; a crash between sending and marking may send
+        one twice)."""
         async with self._sessions() as s:
             messages = (
                 await s.scalars(
@@ -425,6 +447,7 @@ class RelayService:
                     .where(
                         TicketMessage.delivered_at.is_(None),
                         TicketMessage.direction.in_([Direction.MEMBER, Direction.EXPERT]),
+                        TicketMessage.id > after_id,
                     )
                     .order_by(TicketMessage.id)
                     .limit(limit)
@@ -483,4 +506,6 @@ class RelayService:
             priority_raised=priority_raised,
             first_response=first_response,
             claimed=claimed,
+            source_chat_id=message.source_chat_id,
+            delivered_chat_id=message.delivered_chat_id,
         )

@@ -249,7 +249,9 @@ async def test_a_member_who_blocked_the_bot_breaks_nothing(
     await client.unblock_bot(blocker)
 
     # The member blocks the bot while it is answering: Telegram answers 403.
-    await client.inject_fault("sendMessage", error_code=403, description=BLOCKED)
+    # The fault is tied to the blocker's chat: the other member's reply, handled at the
+    # same time, cannot take it (the old test's flake).
+    await client.inject_fault("sendMessage", error_code=403, description=BLOCKED, chat_id=blocker)
     await client.send_text(blocker, "how do I register our software copyright")
     # The fault is not tied to a chat: wait until the blocked member's reply took it, so the
     # other member's reply cannot take it first (chats are handled concurrently).

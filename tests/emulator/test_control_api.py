@@ -332,3 +332,13 @@ async def test_control_errors_carry_status_and_message(users: EmulatorClient) ->
     with pytest.raises(EmulatorError) as caught:
         await users.get_chat(-1)
     assert (caught.value.status, caught.value.message) == (404, "unknown chat -1")
+
+
+async def test_a_fault_tied_to_a_chat_hits_only_that_chat() -> None:
+    from bot.emulator.state import EmulatorState
+
+    state = EmulatorState()
+    state.add_fault("sendMessage", error_code=403, chat_id=42)
+    assert state.take_fault("sendMessage", 7) is None
+    assert state.take_fault("sendMessage", "42") is not None
+    assert state.faults == []
