@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LANG, normalise_lang
@@ -74,14 +76,23 @@ def _profile(user: User) -> Profile:
 async def upsert_user(session: AsyncSession, who: TelegramIdentity) -> User:
     user = await session.get(User, who.id)
     if user is None:
-        user = User(
-            id=who.id,
-            first_name=who.first_name[:255],
-            username=who.username,
-            telegram_lang=who.language_code,
+        # First contact. INSERT … ON CONFLICT DO NOTHING: when the same person writes in two
+        # chats at once, the second insert waits for the first and yields, instead of
+        # failing with IntegrityError (the first-contact race).
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(User)
+            .values(
+                id=who.id,
+                first_name=who.first_name[:255],
+                username=who.username,
+                telegram_lang=who.language_code,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
         )
-        session.add(user)
-        await session.flush()
+        user = await session.get(User, who.id)
+        if user is None:
+            raise RuntimeError(f"user {who.id} neither inserted nor found")
         return user
     if (user.first_name, user.username, user.telegram_lang) != (
         who.first_name[:255],

@@ -111,3 +111,19 @@ async def test_ticket_numbers_are_unique_under_concurrency(sessions: SessionFact
     )
     assert again.created is False
     assert again.number == refs[0].number
+
+
+async def test_first_contact_from_two_chats_at_once_is_no_error(
+    sessions: SessionFactory, database_url: str
+) -> None:
+    """One person writes in two chats at once (two processes, too): both are served, one row."""
+    from db.session import make_engine, make_session_factory
+
+    other = make_engine(database_url)
+    try:
+        services = [MemberService(sessions), MemberService(make_session_factory(other))]
+        new = TelegramIdentity(id=1003, first_name="新", username=None, language_code="zh")
+        profiles = await asyncio.gather(*(m.touch(new) for m in services for _ in range(3)))
+    finally:
+        await other.dispose()
+    assert {p.id for p in profiles} == {1003}
