@@ -48,6 +48,19 @@ async def wait_for_call(client: EmulatorClient, method: str, chat_id: int) -> Ap
             await asyncio.sleep(0.05)
 
 
+async def wait_for_failed_call(
+    client: EmulatorClient, method: str, chat_id: int, error_code: int
+) -> ApiCall:
+    """The first call to ``chat_id`` that failed with ``error_code`` (the emulator's call log
+    has no long poll: polled for up to 20 s)."""
+    async with asyncio.timeout(20):
+        while True:
+            for call in await client.api_calls(method):
+                if call.params.get("chat_id") == chat_id and call.error_code == error_code:
+                    return call
+            await asyncio.sleep(0.05)
+
+
 async def handled_before_marker(
     client: EmulatorClient, user_id: int, after: int
 ) -> list[BotMessage]:
@@ -252,6 +265,8 @@ async def test_a_member_who_blocked_the_bot_breaks_nothing(
     # same time, cannot take it (the old test's flake).
     await client.inject_fault("sendMessage", error_code=403, description=BLOCKED, chat_id=blocker)
     await client.send_text(blocker, "how do I register our software copyright")
+    # Chats are handled concurrently: wait until the blocked member's reply met its 403.
+    await wait_for_failed_call(client, "sendMessage", blocker, 403)
     answer = await ask(client, other, "how do I register our software copyright")
     assert "Copyright Protection Center" in answer.body
     assert await client.faults() == []  # the blocked member's reply hit the fault
