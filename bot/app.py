@@ -139,6 +139,7 @@ async def _start_followups(app: IpdeskApp) -> None:
 
 async def _post_shutdown(app: IpdeskApp) -> None:
     await app.bot_data.services.outreach.stop_lane()
+    await app.bot_data.services.outbox.close()
     await app.bot_data.services.db.dispose()
 
 

@@ -358,6 +358,15 @@ class ReminderJobs:
         if self._kick_task is None or self._kick_task.done():
             self._kick_task = asyncio.get_running_loop().create_task(self._kick_loop())
 
+    async def stop(self) -> None:
+        """Stop a kick in progress (at shutdown, before the database is closed); the rows
+        it did not send stay in the database and go out at the next start."""
+        task, self._kick_task = self._kick_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def _kick_loop(self) -> None:
         try:
             while True:

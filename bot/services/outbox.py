@@ -42,7 +42,7 @@ How rows are sent (bot.services.reminders, bot.scheduler):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -181,9 +181,20 @@ class Outbox:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
         self._wake: Callable[[], None] | None = None
+        self._stop: Callable[[], Awaitable[None]] | None = None
 
-    def set_wake(self, wake: Callable[[], None]) -> None:
+    def set_wake(
+        self, wake: Callable[[], None], stop: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Install the worker's wake-up (and the way to stop it at shutdown)."""
         self._wake = wake
+        self._stop = stop
+
+    async def close(self) -> None:
+        """At shutdown: stop the worker's sending in progress (rows stay in the database)."""
+        self._wake = None
+        if self._stop is not None:
+            await self._stop()
 
     def wake(self) -> None:
         """Send what is due now instead of at the worker's next tick."""
