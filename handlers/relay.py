@@ -12,9 +12,11 @@ A private message from a **team member** (expert, staff, admin) that *replies* t
 message, a notice or the dossier of a ticket goes to that ticket's member (``/reply NUMBER
 text`` does the same); in the staff group, replying to a relayed member message does.
 
-Every message is stored first (``RelayService.record_*``) and marked delivered after the
-copy is sent, so nothing accepted is lost: at start-up :func:`redeliver` sends what was stored
-but not delivered. Files travel by Telegram file id (no download, no upload, no size limit);
+Every message is stored first (``RelayService.record_*``), then handed to the outbox
+(:func:`send_relayed`): the copy goes out, is marked delivered, and only then the sender gets
+the receipt; a Telegram failure is retried while the bot runs, and a message delivered just
+before a crash still gets its receipt after the restart. At start-up :func:`redeliver` hands
+the outbox any stored message it does not hold yet. Files travel by Telegram file id (no download, no upload, no size limit);
 albums are collected for a moment and sent as one album with ``sendMediaGroup``. Nothing
 uses ``forward_from``, and a team member's Telegram account is never shown to a member.
 """
