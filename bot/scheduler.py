@@ -285,6 +285,7 @@ class ReminderJobs:
         self._timed: dict[str, datetime] = {}  # keys with a one-off job, and when
         self._kicked = asyncio.Event()
         self._kick_task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def timed_keys(self) -> dict[str, datetime]:
@@ -354,22 +355,31 @@ class ReminderJobs:
         """Send what is due now (the outbox calls this after a commit), without waiting for
         the next tick. Kicks coalesce: one task drains the rows, looping while new kicks
         arrive and waiting for rows due within one interval (paced group messages)."""
+        if self._stopping:
+            return
         self._kicked.set()
         if self._kick_task is None or self._kick_task.done():
             self._kick_task = asyncio.get_running_loop().create_task(self._kick_loop())
 
-    async def stop(self) -> None:
-        """Stop a kick in progress (at shutdown, before the database is closed); the rows
-        it did not send stay in the database and go out at the next start."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop kicking (at shutdown, before the database is closed): the batch in progress
+        may finish within ``grace`` seconds (so no transaction is cut off), then the task is
+        cancelled. Rows not sent stay in the database and go out at the next start."""
+        self._stopping = True
+        self._kicked.set()  # out of its wait for the next due row
         task, self._kick_task = self._kick_task, None
-        if task is not None and not task.done():
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=grace)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _kick_loop(self) -> None:
         try:
-            while True:
+            while not self._stopping:
                 self._kicked.clear()
                 handled = await self._pump.drain_all()
                 if self._kicked.is_set():
