@@ -16,9 +16,10 @@ Every message is stored first (``RelayService.record_*``), then handed to the ou
 (:func:`send_relayed`): the copy goes out, is marked delivered, and only then the sender gets
 the receipt; a Telegram failure is retried while the bot runs, and a message delivered just
 before a crash still gets its receipt after the restart. At start-up :func:`redeliver` hands
-the outbox any stored message it does not hold yet. Files travel by Telegram file id (no download, no upload, no size limit);
-albums are collected for a moment and sent as one album with ``sendMediaGroup``. Nothing
-uses ``forward_from``, and a team member's Telegram account is never shown to a member.
+the outbox any stored message it does not hold yet. Files travel by Telegram file id (no
+download, no upload, no size limit); albums are collected for a moment and sent as one album
+with ``sendMediaGroup``. Nothing uses ``forward_from``, and a team member's Telegram account
+is never shown to a member.
 """
 
 from __future__ import annotations
