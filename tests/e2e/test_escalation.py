@@ -1007,3 +1007,31 @@ async def test_help_lists_the_ticket_commands(client: EmulatorClient, new_user_i
     reply = await ask(client, new_user_id, "/help")
     for command in ("/mytickets", "/ticket", "/cancel"):
         assert command in reply.body, reply.body
+
+
+async def test_when_the_other_tickets_expert_writes_the_answer_goes_to_that_ticket(
+    client: EmulatorClient, new_user_id: int
+) -> None:
+    """Two open tickets, the member's messages going to the newer one; the expert of the
+    older one writes: the member's next message answers that expert, on that ticket."""
+    member = new_user_id
+    first_number, named = await profiled_ticket(client, member, LAWYER_LETTER, name="两件")
+    notice = await wait_for(
+        client, EXPERT_A, lambda m: first_number in m.body and "分配给您" in m.body
+    )
+    await press_for_reply(client, member, named, "❓ 问新问题")
+    answer = await ask(client, member, "外观设计专利保护多少年")
+    second = await press_for_reply(client, member, answer, "咨询专家 🧑‍⚖️")
+    second_number = number_in(second)
+    assert second_number != first_number  # the member now writes to the second ticket
+    await settle_private(client, member)  # the press is fully handled (its choice stored)
+
+    m_after = await latest_id(client, member)
+    await client.send_text(
+        EXPERT_A, "第一件：请提供律师函扫描件", reply_to_message_id=notice.message_id
+    )
+    await wait_for(client, member, lambda m: "律师函扫描件" in m.body, after=m_after)
+    a_after = await latest_id(client, EXPERT_A)
+    await client.send_text(member, "扫描件稍后发您")
+    to_a = await wait_for(client, EXPERT_A, lambda m: "扫描件稍后发您" in m.body, after=a_after)
+    assert to_a.body.startswith(f"📨 {first_number}")
