@@ -315,9 +315,14 @@ class BroadcastWorker:
         for event in self._wakes:
             event.set()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop the loops: each finishes the batch in hand (within ``grace`` seconds, so no
+        transaction is cut off mid-way — a cancelled rollback logged a traceback at
+        shutdown), then whatever is left is cancelled."""
         self._stopping = True
         self.wake()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
