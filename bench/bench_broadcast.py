@@ -38,14 +38,14 @@ import tempfile
 import time
 import tracemalloc
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, update
-from sqlalchemy.engine import make_url
 
+from bench.databases import postgres_url, sqlite_url
 from bot.i18n import load_catalog
 from bot.scheduler import ReminderPump, SendResult
 from bot.services.audience import Audience
@@ -212,34 +212,6 @@ async def in_process(label: str, url: str, members: int, batch: int) -> None:
         await engine.dispose()
 
 
-@contextlib.contextmanager
-def sqlite_url(directory: str | None = None) -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="ipdesk-bench-", dir=directory) as tmp:
-        yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
-
-
-@contextlib.asynccontextmanager
-async def postgres_url() -> AsyncIterator[str]:
-    admin = os.environ.get("IPDESK_BENCH_POSTGRES_URL")
-    with contextlib.ExitStack() as stack:
-        if not admin:
-            sys.path.insert(0, REPO)
-            from tests.support.postgres import throwaway_postgres
-
-            admin = stack.enter_context(throwaway_postgres()).url("postgres")
-        url = make_url(admin)
-        name = f"ipdesk_bench_bc_{os.getpid()}"
-        admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-        try:
-            async with admin_engine.connect() as conn:
-                await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin_engine.connect() as conn:
-                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-            await admin_engine.dispose()
-
-
 # -- live: the real bot on the emulator -----------------------------------------------------
 
 
@@ -404,7 +376,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         with sqlite_url() as url:
             await in_process("SQLite (file)", url, args.members, args.batch)
     if args.only in (None, "postgresql") and not args.live_only:
-        async with postgres_url() as url:
+        async with postgres_url("ipdesk_bench_bc") as url:
             await in_process("PostgreSQL", url, args.members, args.batch)
     if not args.no_live:
         await live(args.members, args.live_seconds)

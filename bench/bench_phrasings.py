@@ -1,6 +1,6 @@
 """What staff-added phrasings cost a bot process, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/bench_phrasings.py [--checks N] [--phrasings N]
+    .venv/bin/python -m bench.bench_phrasings [--checks N] [--phrasings N]
 
 PostgreSQL: IPDESK_BENCH_POSTGRES_URL (a database we may CREATE DATABASE from) or, without
 it, a throwaway server (tests/support/postgres.py).
@@ -18,20 +18,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
+from bench.databases import postgres_url
 from bot.knowledge import LiveKnowledge
 from bot.services.faq_gaps import GapService
 from bot.services.phrasings import PhrasingService
@@ -44,28 +40,6 @@ from faq.loader import load_knowledge_base
 
 REPO = str(Path(__file__).resolve().parents[1])
 ADMIN = 1
-
-
-@contextlib.asynccontextmanager
-async def _postgres() -> AsyncIterator[str]:
-    admin = os.environ.get("IPDESK_BENCH_POSTGRES_URL")
-    with contextlib.ExitStack() as stack:
-        if not admin:
-            sys.path.insert(0, REPO)
-            from tests.support.postgres import throwaway_postgres
-
-            admin = stack.enter_context(throwaway_postgres()).url("postgres")
-        url = make_url(admin)
-        name = f"ipdesk_bench_phr_{os.getpid()}"
-        admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-        try:
-            async with admin_engine.connect() as conn:
-                await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin_engine.connect() as conn:
-                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-            await admin_engine.dispose()
 
 
 def _ms(seconds: float) -> str:
@@ -157,7 +131,7 @@ async def main() -> None:
         await _run(
             "sqlite", f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", args.checks, args.phrasings
         )
-    async with _postgres() as url:
+    async with postgres_url("ipdesk_bench_phr") as url:
         await _run("postgresql", url, args.checks, args.phrasings)
 
 

@@ -1,6 +1,6 @@
 """Reminder scheduler benchmark: 100,000 pending reminders on SQLite and on PostgreSQL.
 
-    .venv/bin/python bench/bench_reminders.py [--rows N] [--batch N] [--only sqlite|postgresql]
+    .venv/bin/python -m bench.bench_reminders [--rows N] [--batch N] [--only sqlite|postgresql]
 
 PostgreSQL: IPDESK_BENCH_POSTGRES_URL (postgresql+asyncpg://…/postgres, a database we may
 CREATE DATABASE from) or, without it, a throwaway server (tests/support/postgres.py).
@@ -22,22 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import os
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
+from bench.databases import postgres_url, sqlite_url
 from bot.scheduler import ReminderJobs, ReminderPump, SendResult
 from bot.services.followups import Delivery, Skip
 from bot.services.reminders import ClaimedReminder, ReminderStore
@@ -45,7 +41,6 @@ from db.migrate import upgrade
 from db.models import Reminder
 from db.session import make_engine, make_session_factory
 
-REPO = str(Path(__file__).resolve().parents[1])
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 SPREAD = timedelta(days=30)
 
@@ -202,35 +197,6 @@ async def measure(label: str, url: str, rows: int, batch: int) -> None:
     await reset(url)
     seconds, handled = await claim_only(url, batch)
     print(f"claim only            {seconds:8.2f} s  {handled / seconds:8,.0f} reminders/s")
-
-
-@contextlib.contextmanager
-def sqlite_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="ipdesk-bench-") as tmp:
-        yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
-
-
-@contextlib.asynccontextmanager
-async def postgres_url() -> AsyncIterator[str]:
-    admin = os.environ.get("IPDESK_BENCH_POSTGRES_URL")
-    with contextlib.ExitStack() as stack:
-        if not admin:
-            # tests/ is not an installed package: import it from the checkout.
-            sys.path.insert(0, REPO)
-            from tests.support.postgres import throwaway_postgres
-
-            admin = stack.enter_context(throwaway_postgres()).url("postgres")
-        url = make_url(admin)
-        name = f"ipdesk_bench_{os.getpid()}"
-        admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-        try:
-            async with admin_engine.connect() as conn:
-                await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin_engine.connect() as conn:
-                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-            await admin_engine.dispose()
 
 
 async def main() -> None:

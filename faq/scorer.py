@@ -313,46 +313,16 @@ def dump(scorer: Scorer) -> str:
     )
 
 
-def cross_validate(
-    examples: Sequence[Example], escalation_c: float, category_c: float
-) -> list[tuple[Example, float, Category | None]]:
-    """Leave one file out: each example scored by a model that never saw its file."""
-    results: list[tuple[Example, float, Category | None]] = []
-    for group in sorted({e.group for e in examples}):
-        held = [e for e in examples if e.group == group]
-        scorer = train([e for e in examples if e.group != group], escalation_c, category_c)
-        for e in held:
-            feats = features(e.text)
-            cats = scorer.category_of(feats)
-            results.append((e, scorer.risk_of(feats), max(cats.items(), key=lambda kv: kv[1])[0]))
-    return results
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m faq.scorer train` (the same as `ipdesk faq train`). Choosing the bands by
+    cross-validation is `python -m faq.calibrate`."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="train or cross-validate the scorer")
-    parser.add_argument("command", choices=["train", "cv"])
-    parser.add_argument("--escalation-c", type=float, default=None)
-    parser.add_argument("--category-c", type=float, default=None)
-    args = parser.parse_args(argv)
-    config = load_config()
-    esc_c = args.escalation_c or float(config["escalation_c"])
-    cat_c = args.category_c or float(config["category_c"])
-    if args.command == "train":
-        MODEL_FILE.write_text(dump(build()), encoding="utf-8")
-        sys.stdout.write(f"wrote {MODEL_FILE}\n")
-        return 0
-    results = cross_validate(load_examples(config["training"]), esc_c, cat_c)
-    for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-        esc = [r for r in results if r[0].escalate]
-        ans = [r for r in results if not r[0].escalate]
-        recall = sum(r[1] >= cut for r in esc) / len(esc)
-        over = sum(r[1] >= cut for r in ans) / len(ans)
-        sys.stdout.write(f"cut {cut:.1f}: recall {recall:.3f}  others flagged {over:.3f}\n")
-    cat_ok = [r for r in results if r[0].category is not None]
-    right = sum(r[2] == r[0].category for r in cat_ok)
-    sys.stdout.write(f"category accuracy {right / len(cat_ok):.3f}\n")
+    parser = argparse.ArgumentParser(description="rebuild faq/rules/scorer.json")
+    parser.add_argument("command", choices=["train"])
+    parser.parse_args(argv)
+    MODEL_FILE.write_text(dump(build()), encoding="utf-8")
+    sys.stdout.write(f"wrote {MODEL_FILE}\n")
     return 0
 
 

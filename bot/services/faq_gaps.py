@@ -282,7 +282,7 @@ class GapService:
 
 async def _cluster_off_loop(items: list[GapQuestion], similarity: float) -> list[FaqGap]:
     """All groups, computed in a worker thread: other chats are served meanwhile (1,000 gap
-    questions take ~0.15 s, bench/bench_phrasings.py)."""
+    questions take ~0.15 s, python -m bench.bench_phrasings)."""
     return await asyncio.to_thread(cluster_gaps, items, similarity, None)
 
 
