@@ -123,6 +123,18 @@ class PhrasingIndex:
         for i, phrasing in enumerate(self.phrasings):
             by_entry[phrasing.entry].append(i)
         self._by_entry = tuple(tuple(ids) for ids in by_entry)
+        # What _score reads per phrasing, kept together: (index, token set, pcov factor).
+        exponent = p.question_exponent - 1
+        self._entry_phrasings = tuple(
+            tuple(
+                (i, frozenset(ph.tokens), ph.weight**exponent if ph.weight > 0 else 0.0)
+                for i, ph in ((i, self.phrasings[i]) for i in ids)
+            )
+            for ids in self._by_entry
+        )
+        self._entry_tokens = tuple(
+            frozenset(t for i in ids for t in self.phrasings[i].tokens) for ids in self._by_entry
+        )
         self._answer_postings = _answer_postings(kb.entries)
 
         words = {t for t in doc_freq if channel(t) == "word" and not t.isdigit()}
@@ -227,28 +239,28 @@ class PhrasingIndex:
     ) -> Hit | None:
         p = self.params
         weight = self._weight.__getitem__
-        best_score, best_phrasing, best_p = 0.0, -1, 0.0
-        covered: set[str] = set()
-        for index in self._by_entry[entry]:
-            phrasing = self.phrasings[index]
-            shared = query.intersection(phrasing.tokens)
-            if not shared:
-                continue
-            covered |= shared
-            matched = sum(map(weight, shared))
-            qcov, pcov = matched / query_weight, matched / phrasing.weight
-            score = qcov**p.question_exponent * pcov ** (1 - p.question_exponent)
-            if score > best_score:
-                best_score, best_phrasing, best_p = score, index, pcov
+        # qcov^a * pcov^(1-a) = matched * query_weight^-a * phrasing_weight^(a-1): the
+        # phrasing factor is precomputed and the question's is the same for every phrasing.
+        best_value, best_phrasing, best_matched = 0.0, -1, 0.0
+        for index, tokens, factor in self._entry_phrasings[entry]:
+            shared = query.intersection(tokens)
+            if shared:
+                matched = sum(map(weight, shared))
+                if matched * factor > best_value:
+                    best_value, best_phrasing, best_matched = matched * factor, index, matched
         if best_phrasing < 0:
             return None
-        union = sum(map(weight, covered)) / query_weight
+        a = p.question_exponent
+        best_score = best_value * query_weight**-a
+        union = sum(map(weight, query.intersection(self._entry_tokens[entry]))) / query_weight
         score = (
             p.phrasing_share * best_score
             + p.union_share * union
             + p.answer_share * in_answer / query_weight
         )
-        return Hit(entry, score, best_phrasing, union, best_p)
+        return Hit(
+            entry, score, best_phrasing, union, best_matched / self.phrasings[best_phrasing].weight
+        )
 
     def _rerank(self, hit: Hit, question: str, lang: Lang | None) -> Hit:
         texts = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from faq.normalize import fold
-from faq.signals import load_signals
+from faq.signals import _compile, load_signals
 
 SIGNALS = load_signals()
 CASES = [
@@ -34,3 +34,10 @@ def test_every_class_has_both_kinds_of_example() -> None:
 
 def test_urgent_classes_are_the_ones_tickets_know() -> None:
     assert {s.name for s in SIGNALS.signals if s.urgent} == {"court", "customs", "platform"}
+
+
+def test_word_boundaries_are_latin_only() -> None:
+    # hanzi are not word characters: an English stem inside Chinese text still has edges
+    assert _compile(r"\bgbc\b").search("被gbc起诉了")
+    assert _compile(r"\bpay\w*\b").search("要我们payment赔偿")
+    assert not _compile(r"\bpay\b").search("repay")
