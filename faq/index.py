@@ -3,7 +3,8 @@
 Search runs in three steps so that it stays fast with thousands of entries:
 1. candidates: entries sharing the question's rarer features (IDF-weighted sum over
    the postings; the most common features are skipped here, not in scoring);
-2. exact score of each candidate, a weighted sum of
+2. exact score of the candidates that can still reach the top few (each has an upper
+   bound from its phrasings' union coverage, so most are skipped), a weighted sum of
    - its best phrasing: qcov^a * pcov^(1-a), where qcov is the IDF-weighted share of
      the question's features found in the phrasing and pcov the share of the
      phrasing's features found in the question (a long question that only shares
@@ -186,16 +187,47 @@ class PhrasingIndex:
         named_rights = RIGHTS.intersection(analysis.category_votes)
         candidates = self._candidates(query)
         in_answer = self._answer_coverage(query, candidates)
-        hits: list[Hit] = []
-        for entry in candidates:
-            hit = self._score(entry, query, query_weight, in_answer.get(entry, 0.0))
-            if hit is None:
+        # Exact scores only where they can reach the top `depth`: an entry's best-phrasing
+        # part is at most (union share)^a, so its score has a cheap upper bound.
+        depth = max(limit, p.rerank_depth)
+        weight = self._weight.__getitem__
+        bounded: list[tuple[float, int, float, float]] = []
+        for position, entry in enumerate(candidates):
+            union = sum(map(weight, query.intersection(self._entry_tokens[entry]))) / query_weight
+            if union <= 0.0:
                 continue
             category = self.entries[entry].category
-            if named_rights and category in RIGHTS and category not in named_rights:
-                hit = replace(hit, score=hit.score * p.other_right)
-            hits.append(hit)
-        hits.sort(key=lambda h: -h.score)
+            factor = (
+                p.other_right
+                if named_rights and category in RIGHTS and category not in named_rights
+                else 1.0
+            )
+            bound = factor * (
+                p.phrasing_share * union**p.question_exponent
+                + p.union_share * union
+                + p.answer_share * in_answer.get(entry, 0.0) / query_weight
+            )
+            bounded.append((bound * (1 + 1e-9), position, factor, union))
+        bounded.sort(key=lambda b: (-b[0], b[1]))
+        best: list[float] = []  # min-heap of the best `depth` exact scores so far
+        scored: list[tuple[int, Hit]] = []
+        for bound, position, factor, union in bounded:
+            if len(best) >= depth and bound < best[0]:
+                break
+            entry = candidates[position]
+            hit = self._score(entry, query, query_weight, union, in_answer.get(entry, 0.0))
+            if hit is None:
+                continue
+            if factor != 1.0:
+                hit = replace(hit, score=hit.score * factor)
+            scored.append((position, hit))
+            if len(best) < depth:
+                heapq.heappush(best, hit.score)
+            elif hit.score > best[0]:
+                heapq.heapreplace(best, hit.score)
+        # ties keep the candidates' order, as a stable sort of all of them would
+        scored.sort(key=lambda s: (-s[1].score, s[0]))
+        hits = [hit for _, hit in scored]
         question = analysis.text[:RERANK_CHARS]
         reranked = [self._rerank(h, question, lang) for h in hits[: max(limit, p.rerank_depth)]]
         reranked.sort(key=lambda h: -h.score)
@@ -235,8 +267,15 @@ class PhrasingIndex:
         return found
 
     def _score(
-        self, entry: int, query: frozenset[str], query_weight: float, in_answer: float
+        self,
+        entry: int,
+        query: frozenset[str],
+        query_weight: float,
+        union: float,
+        in_answer: float,
     ) -> Hit | None:
+        """The exact score of one entry; `union` is the share of the question that all its
+        phrasings together cover."""
         p = self.params
         weight = self._weight.__getitem__
         # qcov^a * pcov^(1-a) = matched * query_weight^-a * phrasing_weight^(a-1): the
@@ -252,7 +291,6 @@ class PhrasingIndex:
             return None
         a = p.question_exponent
         best_score = best_value * query_weight**-a
-        union = sum(map(weight, query.intersection(self._entry_tokens[entry]))) / query_weight
         score = (
             p.phrasing_share * best_score
             + p.union_share * union
