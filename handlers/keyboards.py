@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Catalog
 from bot.services.callback_codes import Cb
+from bot.services.tickets import USUAL_CONCLUSIONS
 from faq.models import CATEGORIES, FaqEntry, Lang
 from handlers.callbacks import encode
 
@@ -187,6 +188,16 @@ def dossier(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(
         [[_button(catalog, lang, "tk_btn_resolve", Cb.RESOLVE, ticket_id)]]
     )
+
+
+def conclusions(catalog: Catalog, lang: Lang, ticket_id: int) -> InlineKeyboardMarkup:
+    """Under a Resolve prompt: the usual conclusions (``rsa:TICKET.N``), then Cancel."""
+    rows = [
+        [_button(catalog, lang, f"tk_btn_conclusion_{name}", Cb.RESOLVE_AS, f"{ticket_id}.{i}")]
+        for i, name in enumerate(USUAL_CONCLUSIONS)
+    ]
+    rows.append([_button(catalog, lang, "tk_btn_cancel", Cb.RESOLVE_CANCEL, ticket_id)])
+    return InlineKeyboardMarkup(rows)
 
 
 def cancel_only(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:

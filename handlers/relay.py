@@ -703,7 +703,7 @@ async def _situation(
         is_reply=message.reply_to_message is not None,
         replied=replied,
         open_tickets=tuple(OpenTicket(v.id, v.last_expert_message_at) for v in open_tickets),
-        resolve_summary=staff.is_resolve_reply(context, who, chat_id, message),
+        resolve_summary=staff.is_resolve_reply(who, chat_id, message),
         has_text=message.text is not None,
     )
     return situation, open_tickets

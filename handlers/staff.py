@@ -5,13 +5,18 @@ Every action goes through a service that checks the actor in the database; the b
 carry ids only. A card is posted when a ticket is assigned (or found to have nobody who
 fits) and edited in place whenever the ticket changes (:func:`ticket_changed`).
 
-Resolve by button is a two-step conversation kept in the database (a restart continues)::
+The conclusion of a ticket can be given three ways: ``/resolve NUMBER conclusion``; ✅ Resolve
+(on the card, the dossier, or ``/resolve NUMBER`` alone), whose prompt offers the usual
+conclusions as buttons; or, after that prompt, the presser's next message in that chat (a
+reply to the prompt, or a message replying to nothing else). The pending prompt is kept in the
+database (a restart continues)::
 
     ```mermaid
     stateDiagram-v2
-        [*] --> resolve: press ✅ Resolve (rs:ID)
-        resolve --> [*]: reply to the prompt with the summary → resolved
-        resolve --> [*]: /cancel
+        [*] --> resolve: ✅ Resolve (rs:ID) or /resolve NUMBER
+        resolve --> [*]: a usual conclusion (rsa:ID.N) → resolved
+        resolve --> [*]: next message in that chat → resolved with it
+        resolve --> [*]: /cancel or Cancel (rsx:ID)
     ```
 """
 
@@ -20,8 +25,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import ForceReply, Message, Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import Context
@@ -32,6 +37,7 @@ from bot.services.members import Profile
 from bot.services.outbox import message_payload
 from bot.services.roles import is_staff, is_team
 from bot.services.tickets import (
+    USUAL_CONCLUSIONS,
     ClaimOutcome,
     TicketKey,
     TicketView,
@@ -306,27 +312,71 @@ async def _cb_ticket_view(press: Press, context: Context) -> None:
 
 async def _cb_resolve(press: Press, context: Context) -> None:
     _require_team(press)
-    ticket_id = _ticket_arg(press)
+    await press.query.answer()
+    await ask_conclusion(
+        context, press.user.id, press.user.first_name or "", press.chat_id, _ticket_arg(press)
+    )
+
+
+async def ask_conclusion(
+    context: Context, user_id: int, first_name: str, chat_id: int, ticket: TicketKey
+) -> None:
+    """The Resolve prompt: the usual conclusions as buttons; the user's next message in this
+    chat is taken as the conclusion too (until /cancel)."""
     services = context.services
-    view = await services.tickets.view_ticket(press.user.id, ticket_id)
+    view = await services.tickets.view_ticket(user_id, ticket)
     if not view.is_open:
         raise StaleAction(f"{view.number} is {view.status.value}")
-    private = not is_staff_chat(context, press.chat_id)
-    lang = await chat_lang(context, press.chat_id, press.user.id)
+    private = not is_staff_chat(context, chat_id)
+    lang = await chat_lang(context, chat_id, user_id)
     key = "tk_resolve_prompt_private" if private else "tk_resolve_prompt"
-    text = services.catalog.t(lang, key, number=view.number, name=press.user.first_name or "")
-    await press.query.answer()
-    sent = await context.bot.send_message(
-        press.chat_id,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=ForceReply(selective=True) if private else None,
-    )
+    catalog = services.catalog
+    text = catalog.t(lang, key, number=view.number, name=first_name)
+    sent = await send_html(context, chat_id, text, keyboards.conclusions(catalog, lang, view.id))
     await services.members.set_dialog(
-        press.user.id,
+        user_id,
         DialogState.RESOLVE,
-        {"ticket": ticket_id, "chat": press.chat_id, "prompt": sent.message_id},
+        {"ticket": view.id, "chat": chat_id, "prompt": sent.message_id},
     )
+
+
+async def _cb_resolve_as(press: Press, context: Context) -> None:
+    """rsa:TICKET.N — resolve with usual conclusion N, written in the member's language."""
+    _require_team(press)
+    ticket_part, _, index_part = press.data.arg.partition(".")
+    if not ticket_part.isdigit() or not index_part.isdigit():
+        raise StaleAction("bad conclusion data")
+    index = int(index_part)
+    if index >= len(USUAL_CONCLUSIONS):
+        raise StaleAction("unknown conclusion")
+    ticket_id = int(ticket_part)
+    services = context.services
+    view = await services.tickets.view_ticket(press.user.id, ticket_id)
+    summary = services.catalog.raw(view.lang, f"tk_conclusion_{USUAL_CONCLUSIONS[index]}")
+    await resolve(context, press.user.id, ticket_id, summary, chat_id=press.chat_id)
+    await press.query.answer()
+    await _prompt_done(press, context, ticket_id)
+
+
+async def _cb_resolve_cancel(press: Press, context: Context) -> None:
+    """rsx:TICKET — drop the Resolve prompt (the ticket stays as it is)."""
+    _require_team(press)
+    ticket_id = _ticket_arg(press)
+    lang = await chat_lang(context, press.chat_id, press.user.id)
+    await press.query.answer(plain(context, lang, "tk_cancelled"))
+    await _prompt_done(press, context, ticket_id)
+
+
+async def _prompt_done(press: Press, context: Context, ticket_id: int) -> None:
+    """The prompt has served: its buttons go, and the presser's pending Resolve of this
+    ticket (if any) is cleared."""
+    who = press.profile
+    if who.dialog_state == DialogState.RESOLVE and who.dialog_data.get("ticket") == ticket_id:
+        await context.services.members.set_dialog(who.id, None)
+    try:
+        await press.query.edit_message_reply_markup(None)
+    except TelegramError as exc:  # the prompt is gone or already without buttons
+        log.info("resolve prompt not edited: %s", exc)
 
 
 CALLBACKS: dict[str, TicketCallback] = {
@@ -335,6 +385,8 @@ CALLBACKS: dict[str, TicketCallback] = {
     Cb.REASSIGN_BACK: _cb_reassign_back,
     Cb.REASSIGN_TO: _cb_reassign_to,
     Cb.RESOLVE: _cb_resolve,
+    Cb.RESOLVE_AS: _cb_resolve_as,
+    Cb.RESOLVE_CANCEL: _cb_resolve_cancel,
     Cb.TICKET_VIEW: _cb_ticket_view,
 }
 
@@ -377,17 +429,15 @@ async def resolve(
     return view
 
 
-def is_resolve_reply(context: Context, profile: Profile, chat_id: int, message: Message) -> bool:
-    """Is this message the summary the user's pending Resolve prompt asked for? In the staff
-    group only a reply to the prompt is; in private any message that replies to nothing else."""
+def is_resolve_reply(profile: Profile, chat_id: int, message: Message) -> bool:
+    """Is this message the conclusion the user's pending Resolve prompt asked for? Their next
+    message in the prompt's chat is — a reply to the prompt, or one that replies to nothing
+    else (a reply to another message, say a member's, is routed as usual)."""
     data = profile.dialog_data
     if profile.dialog_state != DialogState.RESOLVE or data.get("chat") != chat_id:
         return False
     replied = message.reply_to_message
-    prompt = data.get("prompt")
-    if is_staff_chat(context, chat_id):
-        return replied is not None and replied.message_id == prompt
-    return replied is None or replied.message_id == prompt
+    return replied is None or replied.message_id == data.get("prompt")
 
 
 async def take_resolve_reply(update: Update, context: Context) -> bool:
@@ -397,7 +447,7 @@ async def take_resolve_reply(update: Update, context: Context) -> bool:
     if message is None or chat is None or user is None:
         return False
     profile = await profile_of(update, context)
-    if not is_resolve_reply(context, profile, chat.id, message):
+    if not is_resolve_reply(profile, chat.id, message):
         return False
     data = profile.dialog_data
     lang = await chat_lang(context, chat.id, user.id)
@@ -481,6 +531,11 @@ async def resolve_command(update: Update, context: Context) -> None:
     number, summary = command_args(message)
     if not number:
         await _usage(context, chat_id, lang, "tk_usage_resolve", message.message_id)
+        return
+    if not summary.strip():
+        user = update.effective_user
+        name = user.first_name if user is not None else ""
+        await ask_conclusion(context, user_id, name, chat_id, number)
         return
     await resolve(context, user_id, number, summary, chat_id=chat_id, reply_to=message.message_id)
 

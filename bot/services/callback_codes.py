@@ -39,6 +39,8 @@ class Cb(enum.StrEnum):
     REASSIGN_BACK = "rb"  # arg TICKET: back to the card
     REASSIGN_TO = "rx"  # arg TICKET.EXPERT
     RESOLVE = "rs"  # arg TICKET
+    RESOLVE_AS = "rsa"  # arg TICKET.N: resolve with usual conclusion N (USUAL_CONCLUSIONS)
+    RESOLVE_CANCEL = "rsx"  # arg TICKET: drop the pending Resolve prompt
     TICKET_VIEW = "tv"  # arg TICKET: the ticket's history (also under reminders)
     # Follow-ups (handlers.followups)
     RATE = "rate"  # arg TICKET.N: solved, rating N (1-5)

@@ -25,12 +25,14 @@ from tests.e2e.test_escalation import (
     build_world,
     card_of,
     escalate,
+    labels,
     latest_id,
     number_in,
     press,
     press_for_reply,
     profiled_ticket,
     start_escalation_bot,
+    t,
     wait_card,
     wait_for,
     wait_for_all,
@@ -89,8 +91,12 @@ async def test_killed_mid_conversation_nothing_is_lost(
     await press(client, EXPERT_A, card, label="✋ 认领")
     await wait_card(client, card.message_id, lambda c: "认领：张伟" in c.body)
     a_after = await latest_id(client, EXPERT_A)
+    m_before = await latest_id(client, member)
     await client.send_text(member, "停机前的消息")
     before = await wait_for(client, EXPERT_A, lambda m: "停机前的消息" in m.body, after=a_after)
+    # The receipt goes out once the copy is recorded as delivered: only then can a reply to
+    # the copy find its ticket (a kill before that would resend it after the restart).
+    await wait_for(client, member, lambda m: m.body.startswith("✅"), after=m_before)
 
     # Killed with the relay running; both sides keep writing while the bot is down.
     async def users_keep_writing() -> None:
@@ -139,18 +145,20 @@ async def test_killed_mid_conversation_nothing_is_lost(
     relayed = [m for m in await client.messages(EXPERT_A) if m.message_id > a_after]
     assert sum("停机期间会员的消息" in m.body for m in relayed) == 1
 
-    # Resolve with the card's button: the bot asks, the secretary replies with the summary.
+    # Resolve with the card's button: the bot asks (usual conclusions as buttons); the
+    # secretary's next message in the group is the conclusion, no reply to the prompt needed.
     group_after = await latest_id(client, STAFF_CHAT_ID)
     m_after = await latest_id(client, member)
     await press(client, STAFF_1, await client.message(STAFF_CHAT_ID, card.message_id),
                 label="✅ 结案")  # fmt: skip
     prompt = await wait_for(
-        client, STAFF_CHAT_ID, lambda m: "请回复本消息" in m.body, after=group_after
+        client, STAFF_CHAT_ID, lambda m: "处理结论是什么" in m.body, after=group_after
     )
-    assert prompt.body.startswith(f"王秘书：请回复本消息，写下 {number} 的处理结论")
-    await client.send_text(
-        STAFF_1, "已指导会员书面答复", chat_id=STAFF_CHAT_ID, reply_to_message_id=prompt.message_id
-    )
+    assert prompt.body.startswith(f"王秘书：{number} 的处理结论是什么？")
+    assert labels(prompt) == [
+        "💬 已在对话中答复", "📞 已电话沟通", "➡️ 建议委托代理机构或律师", "取消"
+    ]  # fmt: skip
+    await client.send_text(STAFF_1, "已指导会员书面答复", chat_id=STAFF_CHAT_ID)
     await wait_for(
         client, STAFF_CHAT_ID, lambda m: m.body == f"✅ {number} 已结案，结论已发给会员。",
         after=prompt.message_id,
@@ -218,7 +226,20 @@ async def test_a_message_that_could_not_be_sent_is_retried_while_running_and_onc
         client, EXPERT_B, lambda m: m.body.startswith("📋 摸底"), after=b_after
     )
     ask_summary = await press_for_reply(client, EXPERT_B, dossier, "✅ 结案")
-    assert ask_summary.body.startswith(f"Na，请写下 {number} 的处理结论")
-    assert ask_summary.reply_markup == {"force_reply": True, "selective": True}
-    resolved = await ask(client, EXPERT_B, "已转交外观设计专利无效宣告事宜")
+    assert ask_summary.body.startswith(f"Na，{number} 的处理结论是什么？")
+    # A usual conclusion by button: resolved, the member gets it, the prompt loses its buttons.
+    m_after = await latest_id(client, member)
+    await press(client, EXPERT_B, ask_summary, label="📞 已电话沟通")
+    resolved = await wait_for(
+        client, EXPERT_B, lambda m: m.body.startswith("✅"), after=ask_summary.message_id
+    )
     assert resolved.body == f"✅ {number} 已结案，结论已发给会员。"
+    told = await wait_for(client, member, lambda m: "已处理完毕" in m.body, after=m_after)
+    assert t("zh", "tk_conclusion_phone") in told.body
+    prompt_now = await client.wait_for_edit(
+        EXPERT_B, ask_summary.message_id, after_version=ask_summary.version, timeout=30
+    )
+    assert prompt_now.buttons == []
+    # The prompt is answered: the expert's next message is not taken as a conclusion.
+    hint = await ask(client, EXPERT_B, "谢谢")
+    assert hint.body == t("zh", "tk_team_hint")

@@ -12,6 +12,9 @@ from db.models import (
 )
 
 SUMMARY_MAX = 4000
+USUAL_CONCLUSIONS = ("answered", "phone", "referred")
+"""Conclusions a Resolve prompt offers as buttons (catalog ``tk_conclusion_<name>``, in the
+ticket's language, is the summary the member gets). Buttons carry the index: append only."""
 OPEN = frozenset(OPEN_STATUSES)
 CLAIMABLE = frozenset({TicketStatus.NEW, TicketStatus.ASSIGNED})
 
