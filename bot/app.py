@@ -41,7 +41,7 @@ from handlers.board import card_sender, ticket_changed
 from handlers.broadcast import start_lane
 from handlers.delivery import TelegramSender
 from handlers.menus import set_menus
-from handlers.relay import RELAY, redeliver, relay_sender
+from handlers.relay import RELAY, RELAY_FAILED, redeliver, relay_failed_sender, relay_sender
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,11 @@ async def _start_followups(app: IpdeskApp) -> None:
         TelegramSender(
             app.bot,
             services.catalog,
-            {CARD: card_sender(app), OUTBOX_PREFIX + RELAY: relay_sender(app)},
+            {
+                CARD: card_sender(app),
+                OUTBOX_PREFIX + RELAY: relay_sender(app),
+                OUTBOX_PREFIX + RELAY_FAILED: relay_failed_sender(app),
+            },
         ),
         lease=timedelta(seconds=settings.reminder_lease_seconds),
         on_ticket_changed=refresh_card,

@@ -44,8 +44,9 @@ from bot.services.callback_codes import Cb
 from bot.services.dialog import DialogState, is_profile_step
 from bot.services.errors import StaleAction
 from bot.services.members import Profile
+from bot.services.outbox import PREFIX as OUTBOX_PREFIX
 from bot.services.relay import Direction, RelayedMessage
-from bot.services.reminders import ClaimedReminder
+from bot.services.reminders import ON_FAILURE, ClaimedReminder, failure_notice
 from bot.services.roles import is_team
 from bot.services.routing import (
     MEMBER_MODES,
@@ -292,6 +293,9 @@ async def deliver(context: Context, parts: list[RelayedMessage]) -> Target | Non
 
 RELAY = "relay"
 """Outbox kind (``out.relay``): stored ticket messages to pass on, then the sender's receipt."""
+RELAY_FAILED = "relay_failed"
+"""Outbox kind (``out.relay_failed``): scheduled when a relay row is marked failed (after its
+last retry, or refused for good): the sender is told, unless the copy did go out after all."""
 
 
 async def send_relayed(
@@ -311,12 +315,18 @@ async def send_relayed(
     first = parts[0]
     staff_chat = context.services.settings.staff_chat_id
     chat = first.recipient_id if first.recipient_id is not None else staff_chat
+    ids = [p.id for p in parts]
     payload = {
-        "messages": [p.id for p in parts],
+        "messages": ids,
         "ack_chat": ack_chat,
         "ack_lang": ack_lang,
         "several": several_open,
         "to_member": to_member,
+        ON_FAILURE: failure_notice(
+            OUTBOX_PREFIX + RELAY_FAILED,
+            ack_chat,
+            {"messages": ids, "lang": ack_lang, "to_member": to_member},
+        ),
     }
     await context.services.outbox.send(
         chat if chat is not None else ack_chat,
@@ -356,6 +366,33 @@ def relay_sender(app: IpdeskApp) -> OwnSender:
             )
         except Forbidden as exc:  # the sender blocked the bot since: the copy went out
             log.info("%s: receipt not sent: %s", parts[0].ticket_number, exc)
+
+    return send
+
+
+def relay_failed_sender(app: IpdeskApp) -> OwnSender:
+    """The outbox's sender of ``out.relay_failed`` rows: tell the sender, politely and in their
+    language, that a message could not be passed on (nothing if it went out after all)."""
+
+    async def send(row: ClaimedReminder) -> None:
+        context = Context(app)
+        services = context.services
+        payload = row.payload
+        parts = await services.relay.messages([int(i) for i in payload.get("messages", [])])
+        if row.recipient_id is None or not parts or all(p.delivered for p in parts):
+            return
+        lang: Lang = "en" if payload.get("lang") == "en" else "zh"
+        catalog = services.catalog
+        first = parts[0]
+        if first.text:
+            excerpt = cards.one_line(first.text, 40)
+        elif first.file_kind == "photo":
+            excerpt = catalog.raw(lang, "tk_file_photo")
+        else:
+            excerpt = catalog.raw(lang, "tk_file_document").format(name=first.file_name or "—")
+        key = "tk_relay_failed_team" if payload.get("to_member") else "tk_relay_failed_member"
+        text = catalog.t(lang, key, number=first.ticket_number, excerpt=excerpt)
+        await send_html(context, row.recipient_id, text)
 
     return send
 

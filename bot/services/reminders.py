@@ -20,6 +20,10 @@ Life of a row::
 * ``attempts`` counts claims: a row is claimed, then sent or not. It therefore also counts a
   worker that crashed while holding it, so a reminder that kills its worker cannot loop
   forever.
+* A row whose payload carries ``on_failure`` (:data:`ON_FAILURE`) has that row scheduled in
+  the same transaction that marks it failed — however it fails (last retry, a permanent
+  error, a lease that ran out with no attempts left) — e.g. to tell a relayed message's
+  sender that it could not be delivered.
 * Completion is fenced: ``mark_*`` only touch a row still ``sending`` *and* claimed by the
   caller's ``worker_id`` — a worker whose lease expired cannot overwrite the outcome of the
   worker that took the row over.
@@ -53,6 +57,9 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
 PARTS_SENT = "parts_sent"  # payload key: messages of a delivery already sent
+ON_FAILURE = "on_failure"
+"""Payload key: ``{"kind", "recipient_id", "payload"}`` of a row to schedule (key
+``failed:<this row's key>``, due at once) when this row is marked failed."""
 
 
 class ReminderKind(enum.StrEnum):
@@ -155,6 +162,34 @@ async def schedule(session: AsyncSession, spec: ReminderSpec) -> bool:
         )
     result = await session.execute(stmt)
     return _rowcount(result) == 1
+
+
+def failure_notice(kind: str, recipient_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``on_failure`` entry of a payload (:data:`ON_FAILURE`)."""
+    return {"kind": kind, "recipient_id": recipient_id, "payload": dict(payload)}
+
+
+async def _schedule_failure_notice(
+    session: AsyncSession,
+    key: str,
+    payload: Mapping[str, Any] | None,
+    ticket_id: int | None,
+    now: datetime,
+) -> None:
+    notice = (payload or {}).get(ON_FAILURE)
+    if not isinstance(notice, Mapping):
+        return
+    await schedule(
+        session,
+        ReminderSpec(
+            key=f"failed:{key}",
+            kind=str(notice["kind"]),
+            due_at=now,
+            ticket_id=ticket_id,
+            recipient_id=int(notice["recipient_id"]),
+            payload=dict(notice.get("payload") or {}),
+        ),
+    )
 
 
 async def schedule_many(session: AsyncSession, specs: Sequence[ReminderSpec]) -> list[str]:
@@ -340,15 +375,20 @@ class ReminderStore:
                 Reminder.status == ReminderStatus.SENDING,
                 Reminder.claimed_at < cutoff,
             )
-            failed = await s.execute(
-                update(Reminder)
-                .where(*stale, Reminder.attempts >= self.retry.max_attempts)
-                .values(
-                    status=ReminderStatus.FAILED,
-                    last_error="lease expired; no attempts left",
+            failed = (
+                await s.execute(
+                    update(Reminder)
+                    .where(*stale, Reminder.attempts >= self.retry.max_attempts)
+                    .values(
+                        status=ReminderStatus.FAILED,
+                        last_error="lease expired; no attempts left",
+                    )
+                    .returning(Reminder.key, Reminder.payload, Reminder.ticket_id)
+                    .execution_options(synchronize_session=False)
                 )
-                .execution_options(synchronize_session=False)
-            )
+            ).all()
+            for key, payload, ticket_id in failed:
+                await _schedule_failure_notice(s, key, payload, ticket_id, now)
             released = await s.execute(
                 update(Reminder)
                 .where(*stale)
@@ -360,12 +400,16 @@ class ReminderStore:
                 )
                 .execution_options(synchronize_session=False)
             )
-        count = _rowcount(failed) + _rowcount(released)
+        count = len(failed) + _rowcount(released)
         if count:
             log.warning("released %d reminder(s) held by stopped workers", count)
         return count
 
-    async def _finish(self, reminder: ClaimedReminder, **values: Any) -> bool:
+    async def _finish(
+        self, reminder: ClaimedReminder, *, failed_at: datetime | None = None, **values: Any
+    ) -> bool:
+        """Complete a row this worker holds; ``failed_at``: it is marked failed (its
+        ``on_failure`` row is scheduled in the same transaction)."""
         async with self._sessions() as s, s.begin():
             result = await s.execute(
                 update(Reminder)
@@ -377,7 +421,12 @@ class ReminderStore:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            return _rowcount(result) == 1
+            held = _rowcount(result) == 1
+            if held and failed_at is not None:
+                await _schedule_failure_notice(
+                    s, reminder.key, reminder.payload, reminder.ticket_id, _aware(failed_at)
+                )
+            return held
 
     async def mark_sent(self, reminder: ClaimedReminder, now: datetime) -> bool:
         """Record the send. False if this worker no longer holds the row (lease lost)."""
@@ -424,6 +473,7 @@ class ReminderStore:
         if reminder.attempts >= self.retry.max_attempts:
             await self._finish(
                 reminder,
+                failed_at=now,
                 status=ReminderStatus.FAILED,
                 last_error=f"gave up after {reminder.attempts} attempts: {error}"[
                     :MAX_ERROR_CHARS
@@ -464,6 +514,10 @@ class ReminderStore:
                 .values(status=ReminderStatus.FAILED, last_error=error[:MAX_ERROR_CHARS])
                 .execution_options(synchronize_session=False)
             )
+            if _rowcount(result) == 1:
+                await _schedule_failure_notice(
+                    s, reminder.key, reminder.payload, reminder.ticket_id, _aware(now)
+                )
             if blocked_user_id is not None:
                 await s.execute(
                     update(User)

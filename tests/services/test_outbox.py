@@ -20,7 +20,7 @@ from bot.services.outbox import (
     enqueue_card,
     message_payload,
 )
-from bot.services.reminders import ClaimedReminder, ReminderStore
+from bot.services.reminders import ON_FAILURE, ClaimedReminder, ReminderStore, failure_notice
 from db.models import Reminder, ReminderStatus, User
 from db.session import SessionFactory, make_engine, make_session_factory
 from tests.followups import Clock, Recorder, add_ticket, base_people
@@ -173,3 +173,62 @@ async def test_an_idempotent_key_sends_once(sessions: SessionFactory) -> None:
     sender = Recorder()
     await _drain(_pump(sessions, sender, Clock(NOW + timedelta(seconds=1))))
     assert _texts(sender, ALICE) == ["once"]
+
+
+async def _say_with_notice(sessions: SessionFactory, key: str) -> None:
+    """A row whose failure must be told to BOB (as a relayed message's sender is)."""
+    notice = failure_notice("out.relay_failed", BOB, {"messages": [7]})
+    payload = {**message_payload(html=key), ON_FAILURE: notice}
+    async with sessions() as s, s.begin():
+        await enqueue(s, ALICE, "notice", payload, key=key, now=NOW)
+
+
+async def _notices(sessions: SessionFactory) -> list[tuple[str, str, int | None]]:
+    async with sessions() as s:
+        rows = (
+            await s.execute(
+                select(Reminder.key, Reminder.kind, Reminder.recipient_id).where(
+                    Reminder.key.startswith("failed:")
+                )
+            )
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def test_the_last_retry_schedules_the_failure_notice_once(
+    sessions: SessionFactory,
+) -> None:
+    await _say_with_notice(sessions, "a0")
+    sender = Recorder(outcomes={"a0": [SendResult.retry("5xx")] * 10})
+    clock = Clock(NOW)
+    pump = _pump(sessions, sender, clock)
+    await _drain(pump)
+    assert await _notices(sessions) == []  # a retry is not a failure
+    for _ in range(8):
+        clock.advance(hours=2)
+        await _drain(pump)
+    assert await _notices(sessions) == [("failed:a0", "out.relay_failed", BOB)]
+    # …and it is sent like any outbox row (to the sender's chat).
+    assert [d.reminder.key for d in sender.sent] == ["failed:a0"]
+
+
+async def test_a_permanent_failure_schedules_the_notice_a_success_does_not(
+    sessions: SessionFactory,
+) -> None:
+    await _say_with_notice(sessions, "a0")
+    await _say_with_notice(sessions, "a1")
+    sender = Recorder(outcomes={"a0": [SendResult.permanent("bad request: chat not found")]})
+    await _drain(_pump(sessions, sender, Clock(NOW)))
+    assert await _notices(sessions) == [("failed:a0", "out.relay_failed", BOB)]
+
+
+async def test_a_lease_that_runs_out_with_no_attempts_left_schedules_the_notice(
+    sessions: SessionFactory,
+) -> None:
+    await _say_with_notice(sessions, "a0")
+    store = ReminderStore(sessions)
+    for _ in range(store.retry.max_attempts):  # a row that keeps killing its worker
+        claimed = await store.claim_due(NOW + timedelta(hours=1), "dead", 10)
+        assert [r.key for r in claimed] == ["a0"]
+        await store.release_stale(NOW + timedelta(hours=2), timedelta(minutes=5))
+    assert await _notices(sessions) == [("failed:a0", "out.relay_failed", BOB)]
