@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Catalog
+from bot.services.attributes import CITIES, INDUSTRIES, MARKETS
 from bot.services.callback_codes import Cb
 from bot.services.tickets import USUAL_CONCLUSIONS
 from faq.models import CATEGORIES, FaqEntry, Lang
@@ -236,6 +237,51 @@ def phone_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def _attribute_tail(catalog: Catalog, lang: Lang) -> list[InlineKeyboardButton]:
+    return [
+        _button(catalog, lang, "tk_btn_skip", Cb.PROFILE_SKIP),
+        _button(catalog, lang, "tk_btn_skip_rest", Cb.PROFILE_SKIP, "all"),
+    ]
+
+
+def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def industry_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+    """The industries of the fixed list (``pi:CODE``), Skip, Skip the rest."""
+    buttons = [
+        _button(catalog, lang, f"attr_industry_{code}", Cb.PROFILE_INDUSTRY, code)
+        for code in INDUSTRIES
+    ]
+    return InlineKeyboardMarkup([*_pairs(buttons), _attribute_tail(catalog, lang)])
+
+
+def markets_step(catalog: Catalog, lang: Lang, chosen: Iterable[str]) -> InlineKeyboardMarkup:
+    """A toggle per export market (``pm:CODE``), Done (``pm:done``), Skip, Skip the rest."""
+    ticked = set(chosen)
+    buttons = [
+        InlineKeyboardButton(
+            catalog.t(
+                lang,
+                "tk_attr_toggle_on" if code in ticked else "tk_attr_toggle_off",
+                label=catalog.raw(lang, f"attr_market_{code}"),
+            ),
+            callback_data=encode(Cb.PROFILE_MARKET, code),
+        )
+        for code in MARKETS
+    ]
+    done = [_button(catalog, lang, "tk_btn_done", Cb.PROFILE_MARKET, "done")]
+    return InlineKeyboardMarkup([*_pairs(buttons), done, _attribute_tail(catalog, lang)])
+
+
+def city_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+    buttons = [
+        _button(catalog, lang, f"attr_city_{code}", Cb.PROFILE_CITY, code) for code in CITIES
+    ]
+    return InlineKeyboardMarkup([*_pairs(buttons), _attribute_tail(catalog, lang)])
 
 
 def company_choices(

@@ -19,7 +19,15 @@ stateDiagram-v2
     p_pick --> p_contact: company chosen / "not listed, use what I typed"
     p_pick --> p_pick: another name typed
     p_contact --> p_phone: contact person given
-    p_phone --> assigned: valid phone, or Skip
+    p_phone --> p_industry: valid phone, or Skip (company's industry unknown)
+    p_phone --> assigned: valid phone, or Skip (company's attributes all known)
+    p_industry --> p_markets: tapped or typed, or Skip
+    p_markets --> p_markets: a market ticked or unticked
+    p_markets --> p_city: Done, typed, or Skip
+    p_city --> assigned: tapped or typed, or Skip
+    p_industry --> assigned: Skip the rest, /cancel
+    p_markets --> assigned: Skip the rest, /cancel
+    p_city --> assigned: Skip the rest, /cancel
     p_consent --> [*]: Cancel (nothing collected)
     p_company --> [*]: Cancel
     p_pick --> [*]: Cancel
@@ -27,6 +35,14 @@ stateDiagram-v2
     p_phone --> [*]: Cancel
     assigned --> [*]: expert named to the member, card in the staff group
 ```
+
+The last, optional steps ask what the member list does not already say about the member's
+company — industry, export markets, city (buttons from a fixed list, or typed; each can be
+skipped) — and store it on the company, where ``ipdesk members import`` keeps it, so
+announcement audiences by these attributes reach the member. Only attributes still empty
+are asked, and only in this one dialogue (a member whose profile is complete is not asked
+again). Leaving these steps (Skip the rest, /cancel) never withdraws the request: what the
+ticket needs is known by then.
 
 Once the profile is complete each waiting ticket goes through
 :meth:`~bot.services.tickets.TicketService.assign_initial`; the member is told, in their
@@ -40,12 +56,14 @@ import logging
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.knowledge import placeholders
+from bot.services.attributes import CITIES, INDUSTRIES, MARKETS
 from bot.services.callback_codes import Cb
 from bot.services.companies import LinkResult, MemberProfile, ProfileError
-from bot.services.dialog import PROFILE_STEPS, DialogState, is_profile_step
+from bot.services.dialog import ATTRIBUTE_STEPS, PROFILE_STEPS, DialogState, is_profile_step
 from bot.services.errors import NotFound, StaleAction
 from bot.services.members import Profile
 from bot.services.tickets import AssignOutcome, TicketRef
@@ -98,7 +116,30 @@ def _prompt(
         )
     if step is DialogState.CONTACT:
         return catalog.t(lang, "tk_ask_contact"), keyboards.cancel_only(catalog, lang)
+    if step is DialogState.INDUSTRY:
+        return catalog.t(lang, "tk_ask_industry"), keyboards.industry_step(catalog, lang)
+    if step is DialogState.MARKETS:
+        chosen = _ticked(data)
+        return (
+            catalog.t(lang, "tk_ask_markets", chosen=_chosen_text(context, lang, chosen)),
+            keyboards.markets_step(catalog, lang, chosen),
+        )
+    if step is DialogState.CITY:
+        return catalog.t(lang, "tk_ask_city"), keyboards.city_step(catalog, lang)
     return catalog.t(lang, "tk_ask_phone"), keyboards.phone_step(catalog, lang)
+
+
+def _ticked(data: dict[str, Any]) -> list[str]:
+    return [m for m in data.get("markets", []) if m in MARKETS]
+
+
+def _chosen_text(context: Context, lang: Lang, chosen: list[str]) -> str:
+    catalog = context.services.catalog
+    if not chosen:
+        return catalog.t(lang, "tk_markets_none")
+    sep = "、" if lang == "zh" else ", "
+    names = sep.join(catalog.raw(lang, f"attr_market_{m}") for m in chosen)
+    return catalog.t(lang, "tk_markets_chosen", markets=names)
 
 
 async def _ask(
@@ -227,7 +268,59 @@ async def _after_company(
         await services.members.set_dialog(profile.id, DialogState.CONTACT, data)
         await _ask(context, chat_id, lang, DialogState.CONTACT, data, prefix=done)
         return
-    await _finish(context, chat_id, profile, data, done)
+    await _attributes(context, chat_id, profile, data, done)
+
+
+_ATTRIBUTE_OF = {
+    DialogState.INDUSTRY: "industry",
+    DialogState.MARKETS: "export_markets",
+    DialogState.CITY: "city",
+}
+
+
+async def _attributes(
+    context: Context,
+    chat_id: int,
+    profile: Profile,
+    data: dict[str, Any],
+    prefix: str,
+    after: DialogState | None = None,
+) -> None:
+    """The next optional attribute step the company still lacks (after ``after``), or the
+    end of the dialogue."""
+    services = context.services
+    missing = await services.companies.missing_attributes(profile.id)
+    steps = list(ATTRIBUTE_STEPS)
+    later = steps[steps.index(after) + 1 :] if after in steps else steps
+    step = next((s for s in later if _ATTRIBUTE_OF[s] in missing), None)
+    data = _carried(data)
+    if step is None:
+        await _finish(context, chat_id, profile, data, prefix)
+        return
+    if after is None:
+        intro = services.catalog.t(profile.lang, "tk_attr_intro")
+        prefix = f"{prefix}\n\n{intro}" if prefix else intro
+    await services.members.set_dialog(profile.id, step, data)
+    await _ask(context, chat_id, profile.lang, step, data, prefix=prefix)
+
+
+async def _save_attribute(
+    context: Context, chat_id: int, profile: Profile, step: DialogState, value: str
+) -> None:
+    """Store the answer to an attribute step, then go on; bad input: say why, same step."""
+    services = context.services
+    data = dict(profile.dialog_data)
+    try:
+        stored = await services.companies.set_attribute(profile.id, _ATTRIBUTE_OF[step], value)
+    except ProfileError as error:
+        await _retry(context, chat_id, profile.lang, step, data, error)
+        return
+    except NotFound:  # the company link is gone (e.g. /forget raced): nothing to store
+        await _finish(context, chat_id, profile, _carried(data), "")
+        return
+    shown = value if step is DialogState.MARKETS else stored
+    saved = services.catalog.t(profile.lang, "tk_attr_saved", value=shown)
+    await _attributes(context, chat_id, profile, data, saved, after=step)
 
 
 async def _retry(
@@ -280,6 +373,9 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
         await services.members.set_dialog(profile.id, DialogState.PICK, data)
         await _ask(context, chat.id, lang, DialogState.PICK, data)
         return
+    if step in ATTRIBUTE_STEPS:
+        await _save_attribute(context, chat.id, profile, step, " ".join(text.split()))
+        return
     member = await services.companies.profile(profile.id)
     if step is DialogState.CONTACT:
         try:
@@ -289,7 +385,7 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
             return
         thanks = catalog.t(lang, "tk_contact_saved", contact=saved.contact_name or "")
         if saved.phone:
-            await _finish(context, chat.id, profile, data, thanks)
+            await _attributes(context, chat.id, profile, data, thanks)
             return
         await services.members.set_dialog(profile.id, DialogState.PHONE, data)
         await _ask(context, chat.id, lang, DialogState.PHONE, data, prefix=thanks)
@@ -302,7 +398,7 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
         await _retry(context, chat.id, lang, step, data, error)
         return
     done = catalog.t(lang, "tk_phone_saved", phone=saved.phone or "")
-    await _finish(context, chat.id, profile, data, done)
+    await _attributes(context, chat.id, profile, data, done)
 
 
 def profile_name(update: Update) -> str:
@@ -372,7 +468,65 @@ async def _cb_skip_phone(press: Press, context: Context) -> None:
     await press.query.answer()
     lang = press.profile.lang
     done = context.services.catalog.t(lang, "tk_phone_skipped")
-    await _finish(context, press.chat_id, press.profile, dict(press.profile.dialog_data), done)
+    await _attributes(context, press.chat_id, press.profile, dict(press.profile.dialog_data), done)
+
+
+async def _cb_industry(press: Press, context: Context) -> None:
+    """pi:CODE — an industry of the fixed list."""
+    _in_step(press, DialogState.INDUSTRY)
+    value = INDUSTRIES.get(press.data.arg)
+    if value is None:
+        raise StaleAction("not an offered industry")
+    await press.query.answer()
+    await _save_attribute(context, press.chat_id, press.profile, DialogState.INDUSTRY, value)
+
+
+async def _cb_city(press: Press, context: Context) -> None:
+    """pcy:CODE — a city of the fixed list."""
+    _in_step(press, DialogState.CITY)
+    value = CITIES.get(press.data.arg)
+    if value is None:
+        raise StaleAction("not an offered city")
+    await press.query.answer()
+    await _save_attribute(context, press.chat_id, press.profile, DialogState.CITY, value)
+
+
+async def _cb_market(press: Press, context: Context) -> None:
+    """pm:CODE ticks or unticks a market (the buttons are redrawn); pm:done saves them."""
+    _in_step(press, DialogState.MARKETS)
+    data = dict(press.profile.dialog_data)
+    chosen = _ticked(data)
+    arg = press.data.arg
+    services = context.services
+    lang = press.profile.lang
+    if arg == "done":
+        await press.query.answer()
+        if not chosen:  # nothing ticked: the same as Skip
+            await _attributes(context, press.chat_id, press.profile, data, "", DialogState.MARKETS)
+            return
+        names = ", ".join(services.catalog.raw(lang, f"attr_market_{m}") for m in chosen)
+        await _save_attribute(context, press.chat_id, press.profile, DialogState.MARKETS, names)
+        return
+    if arg not in MARKETS:
+        raise StaleAction("not an offered market")
+    chosen = [m for m in chosen if m != arg] if arg in chosen else [*chosen, arg]
+    data["markets"] = [m for m in MARKETS if m in chosen]  # the list's order
+    await services.members.set_dialog(press.profile.id, DialogState.MARKETS, data)
+    await press.query.answer()
+    text, markup = _prompt(context, lang, DialogState.MARKETS, data)
+    await press.query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _cb_skip_attribute(press: Press, context: Context) -> None:
+    """pk — skip this optional question; pk:all — skip the rest (the ticket is assigned)."""
+    step = _in_step(press, *ATTRIBUTE_STEPS)
+    await press.query.answer()
+    data = dict(press.profile.dialog_data)
+    if press.data.arg == "all":
+        done = context.services.catalog.t(press.profile.lang, "tk_attr_skipped")
+        await _finish(context, press.chat_id, press.profile, _carried(data), done)
+        return
+    await _attributes(context, press.chat_id, press.profile, data, "", after=step)
 
 
 async def _cb_cancel(press: Press, context: Context) -> None:
@@ -383,8 +537,13 @@ async def _cb_cancel(press: Press, context: Context) -> None:
 
 async def cancel(context: Context, chat_id: int, profile: Profile) -> None:
     """Stop the dialogue; the tickets waiting for it are withdrawn (closed), nothing passed
-    on. The member may ask an expert again at any time."""
+    on. The member may ask an expert again at any time. In the optional attribute steps
+    everything the tickets need is known: they are assigned, only the rest is skipped."""
     services = context.services
+    if profile.dialog_state in ATTRIBUTE_STEPS:
+        done = services.catalog.t(profile.lang, "tk_attr_skipped")
+        await _finish(context, chat_id, profile, _carried(dict(profile.dialog_data)), done)
+        return
     numbers: list[str] = []
     for ticket_id in _tickets(profile.dialog_data):
         try:
@@ -409,4 +568,8 @@ CALLBACKS: dict[str, staff.TicketCallback] = {
     Cb.SKIP_PHONE: _cb_skip_phone,
     Cb.CANCEL_PROFILE: _cb_cancel,
     Cb.AGREE_NOTICE: _cb_agree,
+    Cb.PROFILE_INDUSTRY: _cb_industry,
+    Cb.PROFILE_MARKET: _cb_market,
+    Cb.PROFILE_CITY: _cb_city,
+    Cb.PROFILE_SKIP: _cb_skip_attribute,
 }

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, not_, or_, select
 
+from bot.services.attributes import canonical
 from bot.services.errors import DomainError
 from db.models import Block, Company, Role, Subscription, User
 from faq.models import LANGS
@@ -52,8 +53,9 @@ def split_values(raw: str) -> list[str]:
 
 
 def markets_field(raw: str) -> str | None:
-    """Export markets as stored: ';us;eu;' (None when empty), for a LIKE '%;us;%' match."""
-    values = list(dict.fromkeys(split_values(raw)))
+    """Export markets as stored: ';us;eu;' (None when empty), for a LIKE '%;us;%' match.
+    Names of the fixed list ('美国', 'USA') are stored as its codes."""
+    values = list(dict.fromkeys(canonical("markets", v) for v in split_values(raw)))
     if not values:
         return None
     return ";" + ";".join(values) + ";"
@@ -111,7 +113,11 @@ _FIELD = re.compile(r"\s*([^:：=]+)[:：=](.*)", re.S)
 
 
 def parse_filter(text: str) -> Audience:
-    """'industry: 机械, 电子; market: US, EU; city: 宁波' (one field per line or ';')."""
+    """'industry: 机械, 电子; market: US, EU; city: 宁波' (one field per line or ';').
+
+    Values of the profile dialogue's fixed lists may also be given by code or English name
+    ('market: USA', 'city: Cixi'): they are read as the stored value
+    (:data:`bot.services.attributes.ALIASES`)."""
     found: dict[str, list[str]] = {}
     parts = [p for p in re.split(r"[\n;；]+", text) if p.strip()]
     if not parts:
@@ -131,7 +137,7 @@ def parse_filter(text: str) -> Audience:
             bad = [v for v in items if v not in LANGS]
             if bad:
                 raise AudienceError("ann_filter_bad", part=part.strip()[:60])
-        found.setdefault(field_name, []).extend(items)
+        found.setdefault(field_name, []).extend(canonical(field_name, v) for v in items)
     return Audience(**{k: tuple(dict.fromkeys(v)) for k, v in found.items()})
 
 

@@ -24,6 +24,10 @@ class Cb(enum.StrEnum):
     SKIP_PHONE = "ps"
     CANCEL_PROFILE = "pq"
     AGREE_NOTICE = "pa"  # the member agrees to the personal-data notice
+    PROFILE_INDUSTRY = "pi"  # arg CODE (bot.services.attributes.INDUSTRIES)
+    PROFILE_MARKET = "pm"  # arg CODE: tick or untick a market; arg "done": save the ticks
+    PROFILE_CITY = "pcy"  # arg CODE (bot.services.attributes.CITIES)
+    PROFILE_SKIP = "pk"  # skip this optional question; arg "all": skip the rest
     # Personal data (handlers.privacy)
     FORGET_CONFIRM = "fgy"  # /forget: yes, erase my data
     FORGET_KEEP = "fgn"  # /forget: no, keep it
@@ -61,4 +65,5 @@ class Cb(enum.StrEnum):
     CANCEL_SIGNUP = "evx"  # arg EVENT
     EVENT_FEEDBACK = "evf"  # arg EVENT.N (1-5)
     CHECK_IN = "evc"  # arg REGISTRATION.EVENT (staff)
+    CANCEL_EVENT = "evk"  # arg EVENT: staff confirm cancelling the whole event
     ALERT_EXPERT = "alx"  # arg ANNOUNCEMENT: talk to an expert about this alert

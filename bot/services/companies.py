@@ -28,7 +28,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.audience import markets_field
+from bot.services.attributes import ALIASES, CITY_MAX, INDUSTRY_MAX, canonical
+from bot.services.audience import key_of, markets_field
 from bot.services.errors import DomainError, NotFound
 from db.models import Company, Ticket, User
 from db.session import SessionFactory
@@ -118,11 +119,18 @@ _INTERNATIONAL = re.compile(r"^\+[1-9]\d{6,14}$")
 _PHONE_JUNK = re.compile(r"[\s\-–—()（）.]")
 
 
+ATTRIBUTES = ("industry", "export_markets", "city")
+"""A company's optional audience attributes (columns of ``companies``), in asking order."""
+ATTRIBUTE_MAX = {"industry": INDUSTRY_MAX, "city": CITY_MAX}
+MARKETS_MAX = 200  # companies.export_markets
+_ATTRIBUTE_FIELD = {"industry": "industry", "export_markets": "markets", "city": "city"}
+
+
 class ProfileError(DomainError):
     """Bad profile input; ``field`` and ``reason`` are stable codes for the catalog.
 
     Reasons: phone — ``bad_characters``, ``bad_format``; contact_name — ``empty``,
-    ``too_long``; company — ``empty``, ``too_long``.
+    ``too_long``; company, industry, city, markets — ``empty``, ``too_long``.
     """
 
     def __init__(self, field: str, reason: str) -> None:
@@ -594,6 +602,44 @@ class CompanyService:
             if user is None:
                 return MemberProfile(user_id, None, None, None)
             return await self._profile(s, user)
+
+    async def missing_attributes(self, user_id: int) -> tuple[str, ...]:
+        """The audience attributes (``industry``, ``export_markets``, ``city``, in the
+        dialogue's order) the member's company has no value for; () without a company."""
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+            company = await s.get(Company, user.company_id) if user and user.company_id else None
+            if company is None:
+                return ()
+            return tuple(a for a in ATTRIBUTES if not getattr(company, a))
+
+    async def set_attribute(self, user_id: int, attribute: str, value: str) -> str:
+        """Store one audience attribute on the member's company, where the member list
+        import keeps it; returns the stored value. ``export_markets``: several, separated by
+        commas (stored ';us;eu;'). Raises ProfileError (``empty``, ``too_long``) and
+        changes nothing on bad input; NotFound without a user or company."""
+        if attribute == "export_markets":
+            stored = markets_field(value)
+            if stored is not None and len(stored) > MARKETS_MAX:
+                raise ProfileError("markets", "too_long")
+        elif attribute in ATTRIBUTE_MAX:
+            typed = clean_display_name(value)
+            field = "industries" if attribute == "industry" else "cities"
+            stored = canonical(field, key_of(typed)) if key_of(typed) in ALIASES[field] else typed
+            stored = stored or None
+            if stored is not None and len(stored) > ATTRIBUTE_MAX[attribute]:
+                raise ProfileError(_ATTRIBUTE_FIELD[attribute], "too_long")
+        else:
+            raise ValueError(f"not an audience attribute: {attribute}")
+        if stored is None:
+            raise ProfileError(_ATTRIBUTE_FIELD[attribute], "empty")
+        async with self._sessions() as s, s.begin():
+            user = await _user(s, user_id)
+            company = await s.get(Company, user.company_id) if user.company_id else None
+            if company is None:
+                raise NotFound(f"user {user_id} has no company")
+            setattr(company, attribute, stored)
+        return stored
 
     @staticmethod
     async def _profile(session: AsyncSession, user: User) -> MemberProfile:

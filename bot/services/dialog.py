@@ -24,6 +24,12 @@ class DialogState(enum.StrEnum):
     PICK = "p_pick"
     CONTACT = "p_contact"
     PHONE = "p_phone"
+    # Then, only for what the member list does not already say about the company, the
+    # optional audience attributes (each may be skipped): industry, export markets (the
+    # markets ticked so far in ``data["markets"]``), city.
+    INDUSTRY = "p_industry"
+    MARKETS = "p_markets"
+    CITY = "p_city"
     # A team member was asked for a resolution summary of ``data["ticket"]``.
     RESOLVE = "resolve"
     # A member who rated a ticket may add a comment (``data["ticket_id"]``).
@@ -37,9 +43,16 @@ PROFILE_STEPS = frozenset(
         DialogState.PICK,
         DialogState.CONTACT,
         DialogState.PHONE,
+        DialogState.INDUSTRY,
+        DialogState.MARKETS,
+        DialogState.CITY,
     }
 )
 """The states of the profile dialogue."""
+
+ATTRIBUTE_STEPS = (DialogState.INDUSTRY, DialogState.MARKETS, DialogState.CITY)
+"""The optional steps at the end of the profile dialogue, in order: everything the ticket
+needs is known by then, so leaving them (Skip, /cancel) assigns the ticket."""
 
 
 def parse_state(value: str | None) -> DialogState | None:

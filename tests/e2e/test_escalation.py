@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -928,7 +930,9 @@ async def test_command_menus_for_members_and_for_the_staff_group(client: Emulato
     assert [c["command"] for c in default[""]] == ["start", "help", "language"]
 
 
-async def test_odd_messages_around_a_ticket(client: EmulatorClient, new_user_id: int) -> None:
+async def test_odd_messages_around_a_ticket(
+    client: EmulatorClient, new_user_id: int, bot: BotProcess
+) -> None:
     member = new_user_id
     await client.create_user(member, "怪", language_code="zh-hans")
     prompt = await escalate(client, member, LAWYER_LETTER)
@@ -942,11 +946,39 @@ async def test_odd_messages_around_a_ticket(client: EmulatorClient, new_user_id:
     contact_prompt = await ask(client, member, "奇怪科技有限公司")
     assert contact_prompt.body.startswith("已记录：奇怪科技有限公司。该公司暂不在协会会员名录中")
     phone_prompt = await ask(client, member, "怪先生")
-    named = await press_for_reply(client, member, phone_prompt, "跳过")
+    # The member list knows nothing of this company: the optional audience questions.
+    industry = await press_for_reply(client, member, phone_prompt, "跳过")
+    assert industry.body.startswith(t("zh", "tk_phone_skipped"))
+    assert t("zh", "tk_ask_industry") in industry.body
+    assert labels(industry)[:2] == ["机械装备", "电子电器"]
+    assert labels(industry)[-2:] == ["跳过", "其余都跳过"]
+    markets = await press_for_reply(client, member, industry, "电子电器")
+    assert markets.body.startswith("已记录：电子电器。")
+    assert "尚未选择" in markets.body
+    # Ticking redraws the same message; nothing new is sent.
+    for label in ("⬜ 美国", "⬜ 欧盟"):
+        version = (await client.message(member, markets.message_id)).version
+        await press(client, member, markets, label=label)
+        markets = await client.wait_for_edit(member, markets.message_id, after_version=version)
+    assert "已选：美国、欧盟" in markets.body
+    assert "✅ 美国" in labels(markets)
+    city = await press_for_reply(client, member, markets, "完成")
+    assert city.body.startswith("已记录：美国, 欧盟。")
+    assert t("zh", "tk_ask_city") in city.body
+    too_long = await ask(client, member, "城" * 51)
+    assert too_long.body == t("zh", "tk_profile_city_too_long")
+    named = await ask(client, member, "北仑")
     number = number_in(prompt)
+    assert named.body.startswith("已记录：北仑。")
     assert number in named.body
     card = await wait_for(client, STAFF_CHAT_ID, card_of(number))
     assert "奇怪科技有限公司 · ⚠️ 非会员" in card.body
+    with closing(sqlite3.connect(bot.workdir / "ipdesk.sqlite3")) as conn:
+        stored = conn.execute(
+            "SELECT industry, export_markets, city FROM companies WHERE name = ?",
+            ("奇怪科技有限公司",),
+        ).fetchone()
+    assert stored == ("电子电器", ";us;eu;", "北仑")  # where the member list import keeps them
 
     # A sticker cannot be relayed: said so, nothing sent to the expert.
     after = await latest_id(client, member)

@@ -153,7 +153,7 @@ def test_filter_parsing() -> None:
     for bad in ("", "colour: red", "industry:", "lang: fr", "no separator"):
         with pytest.raises(AudienceError):
             parse_filter(bad)
-    assert markets_field("US, eu；Japan") == ";us;eu;japan;"
+    assert markets_field("US, eu；Japan") == ";us;eu;jp;"  # names of the fixed list: codes
     assert markets_field(" , ") is None
 
 
