@@ -1,5 +1,6 @@
 """Events and alerts on Telegram: sign-up and cancel buttons, /events, feedback, the staff's
-/event N (summary, CSV, check-in), and the alert's "talk to an expert about this" button."""
+/event N (summary, CSV, check-in, changing date/place/link/seats, cancelling the event), and
+the alert's "talk to an expert about this" button."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from bot.services.broadcast import CB_EXPERT, CB_SIGNUP
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.events import (
     CB_CANCEL,
+    CB_CANCEL_EVENT,
     CB_CHECKIN,
     CB_FEEDBACK,
+    CHANGES,
     REGISTERED,
     EventError,
     EventSummary,
+    parse_change,
 )
 from bot.services.members import Profile
 from bot.services.roles import is_staff
@@ -32,7 +36,7 @@ from handlers.common import profile_of, send_html
 
 log = logging.getLogger(__name__)
 
-PATTERN = rf"^({CB_SIGNUP}|{CB_CANCEL}|{CB_FEEDBACK}|{CB_CHECKIN}|{CB_EXPERT}):"
+PATTERN = rf"^({CB_SIGNUP}|{CB_CANCEL}|{CB_FEEDBACK}|{CB_CHECKIN}|{CB_EXPERT}|{CB_CANCEL_EVENT}):"
 CHECKIN_BUTTONS = 30
 
 
@@ -133,6 +137,16 @@ async def _dispatch(
     if data.kind == CB_EXPERT:
         await _talk_to_expert(update, context, profile, chat_id, data)
         return
+    if data.kind == CB_CANCEL_EVENT:
+        event_id = data.int_arg()
+        if event_id is None:
+            raise NotFound("bad button")
+        done = await events.cancel_event(profile.id, event_id, _now())
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        key = "ev_event_cancel_already" if done.already else "ev_event_cancel_done"
+        await send_html(context, chat_id, catalog.t(lang, key, id=event_id, told=done.told))
+        return
     raise NotFound("unknown button")
 
 
@@ -215,6 +229,40 @@ async def events_command(update: Update, context: Context) -> None:
     await send_html(context, chat.id, "\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
+async def _change(
+    context: Context, chat_id: int, profile: Profile, event_id: int, field: str, value: str
+) -> None:
+    """/event N date|place|link|capacity VALUE: apply, then say what follows from it."""
+    services = context.services
+    catalog, lang = services.catalog, profile.lang
+    change = parse_change(field, value, services.settings.zone, _now())
+    result = await services.events.change(profile.id, event_id, change, _now())
+    if change.field == "capacity":
+        done = catalog.t(lang, "ev_changed_capacity", id=event_id, promoted=len(result.promoted))
+    else:
+        done = catalog.t(lang, "ev_changed", id=event_id, told=result.told)
+    summary = _summary_text(catalog, lang, result.summary, services.settings.zone)
+    await send_html(context, chat_id, f"{done}\n\n{summary}")
+
+
+async def _confirm_cancel(context: Context, chat_id: int, profile: Profile, event_id: int) -> None:
+    """/event N cancel: ask first (a button), since members are told at once."""
+    services = context.services
+    catalog, lang = services.catalog, profile.lang
+    summary = await services.events.summary(profile.id, event_id)
+    text = catalog.t(
+        lang,
+        "ev_cancel_confirm",
+        id=event_id,
+        title=summary.title,
+        people=summary.registered + summary.waiting,
+    )
+    button = InlineKeyboardButton(
+        catalog.t(lang, "ev_btn_cancel_event"), callback_data=encode(CB_CANCEL_EVENT, event_id)
+    )
+    await send_html(context, chat_id, text, InlineKeyboardMarkup([[button]]))
+
+
 def _summary_text(catalog: Catalog, lang: Lang, s: EventSummary, zone: ZoneInfo) -> str:
     return catalog.t(
         lang,
@@ -265,6 +313,13 @@ async def event_command(update: Update, context: Context) -> None:
                 chat.id,
                 catalog.t(lang, "ev_checked_in", reg=row.id, company=row.company or "—"),
             )
+            return
+        if action in CHANGES and len(parts) > 2:
+            value = (message.text or "").split(maxsplit=3)[3]
+            await _change(context, chat.id, profile, event_id, action, value)
+            return
+        if action == "cancel" and len(parts) == 2:
+            await _confirm_cancel(context, chat.id, profile, event_id)
             return
         if action:
             await send_html(context, chat.id, catalog.t(lang, "ev_usage"))

@@ -236,8 +236,8 @@ class BroadcastPreparer:
             return Skip("announcement no longer exists", failed=True)
         draft, event = found
         member = await self._member(user_id)
-        if draft.status == "cancelled":
-            return Skip(CANCELLED)
+        if draft.status == "cancelled" or (event is not None and event.cancelled_at is not None):
+            return Skip(CANCELLED)  # the announcement, or the event it invites to
         if member is None:
             return Skip("user no longer exists", failed=True)
         if member.blocked:

@@ -12,6 +12,13 @@ feedback, the registration list as CSV.
   done it). After the event, a 1–5 feedback question (to those checked in, when staff checked
   anyone in; else to everyone registered). Each is checked again when it is due: a cancelled
   registration or event is not reminded.
+* **Staff edit** an event (:func:`parse_change`, :meth:`EventService.change`): a new date
+  moves every registrant's reminders (pending ones are cancelled, new ones scheduled); a new
+  date, place or link is told to registrants and the waiting list; more seats move the
+  waiting list up; fewer seats than are taken are refused (nobody loses a seat).
+* **Cancelling an event** (:meth:`EventService.cancel_event`) stops its reminders, and
+  registrants and the waiting list are told in their language (at a civil hour, through the
+  outbox); invitations to it that are not yet sent are not sent.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.calendar import WorkCalendar
@@ -36,7 +44,16 @@ from bot.services.reminders import ClaimedReminder, ReminderSpec, cancel_keys, s
 from bot.services.roles import is_staff, load_actor
 from bot.services.timefmt import format_datetime
 from bot.settings import Settings
-from db.models import Announcement, Company, Event, Registration, Role, User
+from db.models import (
+    Announcement,
+    Company,
+    Event,
+    Registration,
+    Reminder,
+    ReminderStatus,
+    Role,
+    User,
+)
 from db.session import SessionFactory, make_engine, make_session_factory
 
 REGISTERED = "registered"
@@ -47,12 +64,19 @@ K_DAY = "event_day"
 K_HOUR = "event_hour"
 K_SEAT = "event_seat"
 K_FEEDBACK = "event_feedback"
-KINDS = (K_DAY, K_HOUR, K_SEAT, K_FEEDBACK)
+K_CHANGED = "event_changed"
+K_CANCELLED = "event_cancelled"
+KINDS = (K_DAY, K_HOUR, K_SEAT, K_FEEDBACK, K_CHANGED, K_CANCELLED)
+TIMED = (K_DAY, K_HOUR, K_FEEDBACK)
+"""The reminders that follow the event's date."""
+CHANGES = ("date", "place", "link", "capacity")
+"""What staff may change with ``/event N <what> <value>``."""
 """Outbox kinds this module prepares (they travel in the follow-up lane)."""
 
 CB_CANCEL = Cb.CANCEL_SIGNUP
 CB_FEEDBACK = Cb.EVENT_FEEDBACK
 CB_CHECKIN = Cb.CHECK_IN
+CB_CANCEL_EVENT = Cb.CANCEL_EVENT
 
 DAY_BEFORE_AT = time(10, 0)
 FEEDBACK_AFTER = timedelta(hours=3)
@@ -105,6 +129,61 @@ def parse_event(text: str, zone: Any, now: datetime) -> EventInput:
         capacity = int(digits) or None
     link = where if where.lower().startswith(("http://", "https://")) else None
     return EventInput(title, starts, None if link else where, link, capacity)
+
+
+@dataclass(frozen=True, slots=True)
+class EventChange:
+    """One edit: ``field`` in :data:`CHANGES`; ``value`` a UTC datetime (date), text (place,
+    link) or a seat count (capacity; None: unlimited)."""
+
+    field: str
+    value: datetime | str | int | None
+
+
+def parse_change(field: str, text: str, zone: Any, now: datetime) -> EventChange:
+    """``/event N date 2027-01-20 14:00`` · ``place …`` · ``link https://…`` ·
+    ``capacity 50`` (0: unlimited). Raises EventError with the catalog key on bad input."""
+    field, text = field.lower(), text.strip()
+    if field not in CHANGES:
+        raise EventError("ev_usage")
+    if not text:
+        raise EventError("ev_change_empty")
+    if field == "date":
+        match = _WHEN.match(text)
+        if match is None:
+            raise EventError("ev_parse_when", text=text[:40])
+        year, month, day, hour, minute = (int(g) for g in match.groups())
+        try:
+            starts = datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
+        except ValueError:
+            raise EventError("ev_parse_when", text=text[:40]) from None
+        if starts <= now:
+            raise EventError("ev_parse_past")
+        return EventChange(field, starts)
+    if field == "capacity":
+        if not text.isdigit() or len(text) > 6:
+            raise EventError("ev_parse_capacity", text=text[:20])
+        return EventChange(field, int(text) or None)
+    if field == "link":
+        if not text.lower().startswith(("http://", "https://")) or len(text) > 500:
+            raise EventError("ev_change_link")
+        return EventChange(field, text)
+    return EventChange(field, text[:300])
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    summary: EventSummary
+    told: int  # registrants and waiting members who will be told of the change
+    promoted: tuple[int, ...]  # moved up from the waiting list (more seats)
+
+
+@dataclass(frozen=True, slots=True)
+class EventCancelled:
+    event_id: int
+    title: str
+    told: int  # registrants and waiting members who will be told
+    already: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +262,11 @@ def reminder_times(cal: WorkCalendar, starts_at: datetime) -> dict[str, datetime
 
 def _key(kind: str, event_id: int, user_id: int) -> str:
     return f"{kind}:{event_id}:{user_id}"
+
+
+def _stamped(kind: str, event_id: int, user_id: int, now: datetime) -> str:
+    """A key for a second row of the same kind for the same member (named by the time)."""
+    return f"{kind}:{event_id}:{user_id}@{now.timestamp():.3f}"
 
 
 class EventService:
@@ -291,6 +375,11 @@ class EventService:
             reg.status = CANCELLED
             await cancel_keys(
                 s, [_key(k, event_id, user_id) for k in KINDS], "registration cancelled"
+            )
+            await self._cancel_like(
+                s,
+                *(f"{k}:{event_id}:{user_id}@%" for k in KINDS),
+                reason="registration cancelled",
             )
             promoted = None
             if had_seat and event.starts_at > now:
@@ -440,6 +529,69 @@ class EventService:
             )
             return [await event_summary(s, i) for i in ids.all()]
 
+    async def change(
+        self, actor_id: int, event_id: int, change: EventChange, now: datetime
+    ) -> ChangeResult:
+        """Apply one staff edit (see the module docstring)."""
+        created: list[tuple[str, datetime]] = []
+        async with self._sessions() as s, s.begin():
+            await self._staff(s, actor_id)
+            event = await s.get(Event, event_id, with_for_update=True)
+            if event is None:
+                raise NotFound(f"no event {event_id}")
+            if event.cancelled_at is not None:
+                raise EventError("ev_gone")
+            if event.starts_at <= now:
+                raise EventError("ev_past")
+            people = await self._active(s, event_id)
+            promoted: list[int] = []
+            told = 0
+            if change.field == "capacity":
+                seats = change.value if isinstance(change.value, int) else None
+                taken = await self._count(s, event_id, REGISTERED)
+                if seats is not None and seats < taken:
+                    raise EventError("ev_capacity_below", taken=taken)
+                event.capacity = seats
+                await s.flush()
+                while (moved := await self._promote(s, event, now, created)) is not None:
+                    promoted.append(moved)
+            else:
+                if change.field == "date":
+                    assert isinstance(change.value, datetime)
+                    event.starts_at = change.value
+                    registered = [u for u, status in people if status == REGISTERED]
+                    await self._cancel_timed(s, event_id, "event date changed")
+                    for user_id in registered:
+                        created += await self._schedule(s, event, user_id, now)
+                elif change.field == "place":
+                    event.place, event.link = str(change.value), None
+                else:
+                    event.link, event.place = str(change.value), None
+                await self._cancel_like(s, f"{K_CHANGED}:{event_id}:%", reason="superseded")
+                told = await self._tell(s, event, K_CHANGED, [u for u, _ in people], now, created)
+            summary = await event_summary(s, event_id)
+        self._notify(created)
+        return ChangeResult(summary, told, tuple(promoted))
+
+    async def cancel_event(self, actor_id: int, event_id: int, now: datetime) -> EventCancelled:
+        """Cancel the event: reminders stop, registrants and the waiting list are told once."""
+        created: list[tuple[str, datetime]] = []
+        async with self._sessions() as s, s.begin():
+            await self._staff(s, actor_id)
+            event = await s.get(Event, event_id, with_for_update=True)
+            if event is None:
+                raise NotFound(f"no event {event_id}")
+            if event.cancelled_at is not None:
+                return EventCancelled(event.id, event.title, 0, True)
+            event.cancelled_at = now
+            await self._cancel_timed(s, event_id, "event cancelled")
+            await self._cancel_like(s, f"{K_CHANGED}:{event_id}:%", reason="event cancelled")
+            people = [u for u, _ in await self._active(s, event_id)]
+            told = await self._tell(s, event, K_CANCELLED, people, now, created)
+            title = event.title
+        self._notify(created)
+        return EventCancelled(event_id, title, told, False)
+
     # -- the outbox ---------------------------------------------------------------------------
 
     async def prepare(self, reminder: ClaimedReminder, now: datetime) -> Delivery | Skip:
@@ -460,13 +612,27 @@ class EventService:
             )
         if event is None or user is None or reg is None:
             return Skip("event or registration gone")
-        if event.cancelled_at is not None or reg.status != REGISTERED:
+        if reminder.kind == K_CANCELLED:
+            active = event.cancelled_at is not None and reg.status != CANCELLED
+        elif reminder.kind == K_CHANGED:
+            active = event.cancelled_at is None and reg.status != CANCELLED
+        else:
+            active = event.cancelled_at is None and reg.status == REGISTERED
+        if not active:
             return Skip("registration no longer active")
         if user.blocked_bot_at is not None:
             return Skip("member blocked the bot", failed=True)
         lang = preferred_lang(user)
         when = format_datetime(event.starts_at, self.zone, lang)
         params = {"title": event.title, "when": when, "place": event.place or event.link or ""}
+        if reminder.kind == K_CANCELLED:
+            return Delivery(reminder, (Outgoing(user.id, "ev_event_cancelled", params, lang),))
+        if reminder.kind == K_CHANGED:
+            if event.starts_at <= now:
+                return Skip("event has started")
+            buttons = _cancel_button(event_id)
+            out = Outgoing(user.id, f"ev_event_changed_{reg.status}", params, lang, buttons)
+            return Delivery(reminder, (out,))
         if reminder.kind == K_FEEDBACK:
             if anyone_in and reg.checked_in_at is None:
                 return Skip("did not attend")
@@ -497,13 +663,69 @@ class EventService:
         for kind, due in reminder_times(self._cal, event.starts_at).items():
             if due is None or due <= now:
                 continue
-            key = _key(kind, event.id, user_id)
+            # The plain key first; once it was used (a reminder sent, or cancelled because
+            # the date moved or the member signed up again), a successor named by the time.
+            for key in (_key(kind, event.id, user_id), _stamped(kind, event.id, user_id, now)):
+                spec = ReminderSpec(
+                    key=key,
+                    kind=kind,
+                    due_at=due,
+                    recipient_id=user_id,
+                    payload={"event": event.id},
+                )
+                if await schedule(s, spec):
+                    created.append((key, due))
+                    break
+        return created
+
+    async def _cancel_timed(self, s: AsyncSession, event_id: int, reason: str) -> None:
+        """Cancel the pending date-bound reminders of every registrant of the event."""
+        await self._cancel_like(s, *(f"{kind}:{event_id}:%" for kind in TIMED), reason=reason)
+
+    @staticmethod
+    async def _cancel_like(s: AsyncSession, *patterns: str, reason: str) -> None:
+        """Cancel the pending outbox rows whose key matches one of the LIKE ``patterns``."""
+        await s.execute(
+            update(Reminder)
+            .where(
+                or_(*(Reminder.key.like(p) for p in patterns)),
+                Reminder.status == ReminderStatus.PENDING,
+            )
+            .values(status=ReminderStatus.CANCELLED, last_error=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _active(self, s: AsyncSession, event_id: int) -> list[tuple[int, str]]:
+        """(user id, status) of the registered and waiting members, in sign-up order."""
+        rows = await s.execute(
+            select(Registration.user_id, Registration.status)
+            .where(Registration.event_id == event_id, Registration.status != CANCELLED)
+            .order_by(Registration.queued_at, Registration.id)
+        )
+        return [(int(u), str(st)) for u, st in rows.all()]
+
+    async def _tell(
+        self,
+        s: AsyncSession,
+        event: Event,
+        kind: str,
+        users: Sequence[int],
+        now: datetime,
+        created: list[tuple[str, datetime]],
+    ) -> int:
+        """One outbox notice of ``kind`` to each user, at the next civil hour."""
+        due = self._cal.next_civil_time(now)
+        told = 0
+        for user_id in users:
+            # Each notice its own row, even for two edits within the same instant.
+            key = f"{_stamped(kind, event.id, user_id, now)}.{secrets.token_hex(4)}"
             spec = ReminderSpec(
                 key=key, kind=kind, due_at=due, recipient_id=user_id, payload={"event": event.id}
             )
             if await schedule(s, spec):
                 created.append((key, due))
-        return created
+                told += 1
+        return told
 
     async def _promote(
         self, s: AsyncSession, event: Event, now: datetime, created: list[tuple[str, datetime]]

@@ -54,6 +54,8 @@ def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         REMINDER_POLL_SECONDS="1",
         REMINDER_LEASE_SECONDS="3",
         FLOOD_MAX_MESSAGES="200",  # the admin composes several announcements in a row
+        CIVIL_START="00:00",  # notices about a changed or cancelled event go out at once
+        CIVIL_END="23:59",
     )
     proc.start()
     wait_until_polling(emulator)
@@ -292,6 +294,76 @@ async def test_event_sign_up_waiting_list_and_csv(client: EmulatorClient, bot: B
     assert [line.split(",")[1] for line in lines[1:]] == ["cancelled", "registered"]
     report = await say(client, ADMIN_ID, f"/announcement {number}")
     assert "报名：1" in report.body
+
+
+async def test_staff_move_then_cancel_an_event_everyone_told_in_their_language(
+    client: EmulatorClient, bot: BotProcess
+) -> None:
+    _, review = await compose(
+        client,
+        "event",
+        "知识产权海关保护培训",
+        "Training: IP protection at customs",
+        event="海关保护培训\n2027-02-03 14:00\n协会三楼会议室\n1",
+    )
+    number, progress = await send_now(client, review)
+    await until_finished(client, progress)
+    invitation_zh = next(m for m in await client.messages(SEAT_1) if "海关保护" in m.body)
+    invitation_en = next(m for m in await client.messages(SEAT_2) if "at customs" in m.body)
+    await press(client, SEAT_1, invitation_zh, t("zh", "ann_btn_signup"))
+    await press(client, SEAT_2, invitation_en, t("en", "ann_btn_signup"))  # waiting list
+    with closing(db(bot)) as conn:
+        (eid,) = conn.execute(
+            "SELECT event_id FROM announcements WHERE id = ?", (number,)
+        ).fetchone()
+
+    def reminders() -> Counter[tuple[str, str]]:
+        with closing(db(bot)) as conn:
+            rows = conn.execute(
+                "SELECT kind, status FROM reminders WHERE key LIKE ? OR key LIKE ?",
+                (f"event_day:{eid}:%", f"event_hour:{eid}:%"),
+            ).fetchall()
+        return Counter((str(k), str(st)) for k, st in rows)
+
+    assert reminders()[("event_day", "pending")] == 1  # the seat's, not the waiting one's
+    zh_after, en_after = await latest_id(client, SEAT_1), await latest_id(client, SEAT_2)
+    bad = await say(client, ADMIN_ID, f"/event {eid} date 明天")
+    assert "明天" in bad.body
+    moved = await say(client, ADMIN_ID, f"/event {eid} date 2027-02-10 15:00")
+    assert moved.body.startswith(t("zh", "ev_changed", id=eid, told=2))
+    changed_zh = await client.wait_for_message(SEAT_1, after_message_id=zh_after)
+    changed_en = await client.wait_for_message(SEAT_2, after_message_id=en_after)
+    assert "有变更" in changed_zh.body
+    assert "2027年2月10日 15:00" in changed_zh.body
+    assert "has changed" in changed_en.body
+    assert "waiting list" in changed_en.body
+    assert reminders()[("event_day", "pending")] == 1  # moved: the old one cancelled
+    assert reminders()[("event_day", "cancelled")] == 1
+
+    refused = await say(client, ADMIN_ID, f"/event {eid} capacity 0x")
+    assert refused.body == t("zh", "ev_parse_capacity", text="0x")
+    confirm = await say(client, ADMIN_ID, f"/event {eid} cancel")
+    assert "2" in confirm.body
+    zh_after, en_after = await latest_id(client, SEAT_1), await latest_id(client, SEAT_2)
+    after = await latest_id(client, ADMIN_ID)
+    await press(client, ADMIN_ID, confirm, t("zh", "ev_btn_cancel_event"))
+    done = await client.wait_for_message(ADMIN_ID, after_message_id=after)
+    assert done.body == t("zh", "ev_event_cancel_done", id=eid, told=2)
+    gone_zh = await client.wait_for_message(SEAT_1, after_message_id=zh_after)
+    gone_en = await client.wait_for_message(SEAT_2, after_message_id=en_after)
+    assert gone_zh.body.startswith("❌ 很抱歉")
+    assert "海关保护培训" in gone_zh.body
+    assert gone_en.body.startswith("❌ We are sorry")
+    counts = reminders()
+    assert counts[("event_day", "pending")] == counts[("event_hour", "pending")] == 0
+    # A late tap on the invitation is refused politely.
+    record = await client.press_button(
+        SEAT_2, invitation_en.message_id, label=t("en", "ann_btn_signup")
+    )
+    answer = await client.wait_for_callback_answer(record.query_id)
+    assert answer.text == t("en", "ev_gone")
+    again = await say(client, ADMIN_ID, f"/event {eid} cancel")
+    assert t("zh", "ev_btn_cancel_event") in [b.text for b in again.buttons]
 
 
 def bulk_members(bot: BotProcess) -> list[int]:

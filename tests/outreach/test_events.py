@@ -14,12 +14,15 @@ from sqlalchemy import select
 from bot.services.calendar import WorkCalendar
 from bot.services.errors import NotAllowed
 from bot.services.events import (
+    K_CANCELLED,
+    K_CHANGED,
     K_DAY,
     K_FEEDBACK,
     K_HOUR,
     K_SEAT,
     EventError,
     EventService,
+    parse_change,
     parse_event,
     reminder_times,
 )
@@ -126,7 +129,8 @@ async def test_reminders_are_sent_in_the_members_language_and_checked_when_due(
     assert claimed == []  # cancelled with the registration
     await events.signup(eid, 102, None, due)
     claimed = await store.claim_due(local("2026-12-10 13:00"), "w")
-    assert claimed == []  # the keys were used: no second set (the day-before one went out)
+    # Signed up again: the hour-before reminder anew; the day-before one went out already.
+    assert [c.kind for c in claimed] == [K_HOUR]
 
 
 async def test_feedback_goes_to_attendees_once_anyone_checked_in(sessions: SessionFactory) -> None:
@@ -213,3 +217,125 @@ async def test_signup_refused_for_past_or_missing_events(sessions: SessionFactor
     with pytest.raises(EventError):
         await events.signup(9999, 101, None, NOW)
     _ = timedelta
+
+
+async def _rows(sessions: SessionFactory, kind: str) -> list[tuple[int, str, datetime]]:
+    async with sessions() as s:
+        rows = await s.execute(
+            select(Reminder.recipient_id, Reminder.status, Reminder.due_at)
+            .where(Reminder.kind == kind)
+            .order_by(Reminder.id)
+        )
+        return [(int(u or 0), str(st), due) for u, st, due in rows.all()]
+
+
+async def test_staff_move_the_date_reminders_follow_and_people_are_told(
+    sessions: SessionFactory,
+) -> None:
+    await populate(sessions)
+    events = EventService(sessions, CAL)
+    eid = await _event(sessions, 1, "2026-12-10 14:00")
+    await events.signup(eid, 101, None, NOW)  # the seat
+    await events.signup(eid, 102, None, NOW)  # waiting
+    later = NOW + timedelta(hours=1)
+    change = parse_change("date", "2026-12-17 09:30", ZONE, later)
+    result = await events.change(STAFF, eid, change, later)
+    assert result.summary.starts_at == local("2026-12-17 09:30")
+    assert result.told == 2
+    day = await _rows(sessions, K_DAY)
+    assert [(u, st) for u, st, _ in day] == [(101, "cancelled"), (101, "pending")]
+    assert day[1][2] == local("2026-12-16 10:00")
+    # 08:30 is before civil hours: no hour-before reminder for a 09:30 start.
+    assert [st for _, st, _ in await _rows(sessions, K_HOUR)] == ["cancelled"]
+    told = await _rows(sessions, K_CHANGED)
+    assert sorted(u for u, _, _ in told) == [101, 102]
+    store = ReminderStore(sessions)
+    claimed = {c.recipient_id: c for c in await store.claim_due(later, "w") if c.kind == K_CHANGED}
+    seat = await events.prepare(claimed[101], later)
+    waiting = await events.prepare(claimed[102], later)
+    assert isinstance(seat, Delivery)
+    assert isinstance(waiting, Delivery)
+    assert seat.messages[0].text_key == "ev_event_changed_registered"
+    assert (waiting.messages[0].text_key, waiting.messages[0].lang) == (
+        "ev_event_changed_waiting",
+        "en",
+    )
+    place = await events.change(STAFF, eid, parse_change("place", "协会五楼", ZONE, later), later)
+    assert place.told == 2
+    link = parse_change("link", "https://meeting.example.org/12", ZONE, later)
+    await events.change(STAFF, eid, link, later)
+    async with sessions() as s:
+        row = await s.get(Event, eid)
+        assert row is not None
+        assert (row.place, row.link) == (None, "https://meeting.example.org/12")
+
+
+async def test_more_seats_move_the_waiting_list_up_fewer_than_taken_are_refused(
+    sessions: SessionFactory,
+) -> None:
+    await populate(sessions)
+    events = EventService(sessions, CAL)
+    eid = await _event(sessions, 1, "2026-12-10 14:00")
+    for user_id in (101, 102, 103, 104):
+        await events.signup(eid, user_id, None, NOW)
+    result = await events.change(STAFF, eid, parse_change("capacity", "3", ZONE, NOW), NOW)
+    assert result.promoted == (102, 103)
+    assert (result.summary.registered, result.summary.waiting) == (3, 1)
+    with pytest.raises(EventError) as caught:
+        await events.change(STAFF, eid, parse_change("capacity", "2", ZONE, NOW), NOW)
+    assert caught.value.text_key == "ev_capacity_below"
+    unlimited = await events.change(STAFF, eid, parse_change("capacity", "0", ZONE, NOW), NOW)
+    assert unlimited.promoted == (104,)
+    assert unlimited.summary.capacity is None
+    with pytest.raises(NotAllowed):
+        await events.change(101, eid, parse_change("capacity", "9", ZONE, NOW), NOW)
+
+
+async def test_cancelling_the_event_stops_reminders_and_tells_everyone_once(
+    sessions: SessionFactory,
+) -> None:
+    await populate(sessions)
+    events = EventService(sessions, CAL)
+    eid = await _event(sessions, 1, "2026-12-10 14:00")
+    await events.signup(eid, 101, None, NOW)
+    await events.signup(eid, 102, None, NOW)
+    await events.signup(eid, 103, None, NOW)
+    await events.cancel(eid, 103, NOW)  # left the waiting list before: not told
+    night = local("2026-12-07 23:00")
+    done = await events.cancel_event(EDITOR, eid, night)
+    assert (done.told, done.already) == (2, False)
+    assert (await events.cancel_event(STAFF, eid, night)).already
+    for kind in (K_DAY, K_HOUR, K_FEEDBACK):
+        assert {st for _, st, _ in await _rows(sessions, kind)} == {"cancelled"}
+    told = await _rows(sessions, K_CANCELLED)
+    assert sorted(u for u, _, _ in told) == [101, 102]
+    assert {due for _, _, due in told} == {local("2026-12-08 09:00")}  # a civil hour
+    store = ReminderStore(sessions)
+    claimed = await store.claim_due(local("2026-12-08 09:00"), "w")
+    decisions = {c.recipient_id: await events.prepare(c, night) for c in claimed}
+    assert set(decisions) == {101, 102}
+    zh, en = decisions[101], decisions[102]
+    assert isinstance(zh, Delivery)
+    assert isinstance(en, Delivery)
+    assert [(m.text_key, m.lang) for m in (*zh.messages, *en.messages)] == [
+        ("ev_event_cancelled", "zh"),
+        ("ev_event_cancelled", "en"),
+    ]
+    with pytest.raises(EventError):
+        await events.signup(eid, 104, None, night)
+    with pytest.raises(EventError):
+        await events.change(STAFF, eid, parse_change("place", "x", ZONE, night), night)
+
+
+def test_parse_change_refuses_bad_values() -> None:
+    for field, text, key in [
+        ("date", "明天下午", "ev_parse_when"),
+        ("date", "2026-12-01 10:00", "ev_parse_past"),
+        ("capacity", "-3", "ev_parse_capacity"),
+        ("link", "meeting.example.org", "ev_change_link"),
+        ("place", "  ", "ev_change_empty"),
+        ("title", "x", "ev_usage"),
+    ]:
+        with pytest.raises(EventError) as caught:
+            parse_change(field, text, ZONE, NOW)
+        assert caught.value.text_key == key, (field, text)
