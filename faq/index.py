@@ -28,7 +28,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 
@@ -124,17 +124,10 @@ class PhrasingIndex:
         for i, phrasing in enumerate(self.phrasings):
             by_entry[phrasing.entry].append(i)
         self._by_entry = tuple(tuple(ids) for ids in by_entry)
-        # What _score reads per phrasing, kept together: (index, token set, pcov factor).
+        # pcov^(1-a) = matched^(1-a) * weight^(a-1): the phrasing's part is precomputed
         exponent = p.question_exponent - 1
-        self._entry_phrasings = tuple(
-            tuple(
-                (i, frozenset(ph.tokens), ph.weight**exponent if ph.weight > 0 else 0.0)
-                for i, ph in ((i, self.phrasings[i]) for i in ids)
-            )
-            for ids in self._by_entry
-        )
-        self._entry_tokens = tuple(
-            frozenset(t for i in ids for t in self.phrasings[i].tokens) for ids in self._by_entry
+        self._factor = array(
+            "d", (ph.weight**exponent if ph.weight > 0 else 0.0 for ph in self.phrasings)
         )
         self._answer_postings = _answer_postings(kb.entries)
 
@@ -186,14 +179,14 @@ class PhrasingIndex:
         query_weight = sum(self.weight(t) for t in query)
         named_rights = RIGHTS.intersection(analysis.category_votes)
         candidates = self._candidates(query)
-        in_answer = self._answer_coverage(query, candidates)
+        in_phrasings = self._coverage(query, candidates, self._postings)
+        in_answer = self._coverage(query, candidates, self._answer_postings)
         # Exact scores only where they can reach the top `depth`: an entry's best-phrasing
         # part is at most (union share)^a, so its score has a cheap upper bound.
         depth = max(limit, p.rerank_depth)
-        weight = self._weight.__getitem__
         bounded: list[tuple[float, int, float, float]] = []
         for position, entry in enumerate(candidates):
-            union = sum(map(weight, query.intersection(self._entry_tokens[entry]))) / query_weight
+            union = in_phrasings.get(entry, 0.0) / query_weight
             if union <= 0.0:
                 continue
             category = self.entries[entry].category
@@ -249,12 +242,18 @@ class PhrasingIndex:
         best = heapq.nlargest(self.params.candidates, scores.items(), key=itemgetter(1))
         return [entry for entry, _ in best]
 
-    def _answer_coverage(self, query: frozenset[str], candidates: list[int]) -> dict[int, float]:
-        """Weight of the question's features that each candidate's answer contains."""
+    def _coverage(
+        self,
+        query: frozenset[str],
+        candidates: list[int],
+        postings_of: Mapping[str, Sequence[int]],
+    ) -> dict[int, float]:
+        """Weight of the question's features that each candidate has in `postings_of`
+        (its phrasings together, or its answer)."""
         found: dict[int, float] = {}
         wanted = set(candidates)
         for token in query:
-            postings = self._answer_postings.get(token)
+            postings = postings_of.get(token)
             if postings is None:
                 continue
             w = self.weight(token)
@@ -281,12 +280,14 @@ class PhrasingIndex:
         # qcov^a * pcov^(1-a) = matched * query_weight^-a * phrasing_weight^(a-1): the
         # phrasing factor is precomputed and the question's is the same for every phrasing.
         best_value, best_phrasing, best_matched = 0.0, -1, 0.0
-        for index, tokens, factor in self._entry_phrasings[entry]:
-            shared = query.intersection(tokens)
+        phrasings, factors = self.phrasings, self._factor
+        for index in self._by_entry[entry]:
+            shared = query.intersection(phrasings[index].tokens)
             if shared:
                 matched = sum(map(weight, shared))
-                if matched * factor > best_value:
-                    best_value, best_phrasing, best_matched = matched * factor, index, matched
+                value = matched * factors[index]
+                if value > best_value:
+                    best_value, best_phrasing, best_matched = value, index, matched
         if best_phrasing < 0:
             return None
         a = p.question_exponent
@@ -346,7 +347,7 @@ def _answer_postings(entries: Sequence[FaqEntry]) -> dict[str, array[int]]:
     return postings
 
 
-def _contains(postings: array[int], entry: int) -> bool:
+def _contains(postings: Sequence[int], entry: int) -> bool:
     i = bisect_left(postings, entry)
     return i < len(postings) and postings[i] == entry
 
