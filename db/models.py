@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -346,8 +347,22 @@ class Reminder(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # When the send of the current claim began (committed before the request goes out): a
+    # row left 'sending' with this set may have been delivered; at-most-once lanes never
+    # send it again (bot.services.broadcast).
+    attempted_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class SendPace(Base):
+    """The next free sending slot of a paced lane, shared by every process (PostgreSQL):
+    seconds since the epoch on the database's clock."""
+
+    __tablename__ = "send_pace"
+
+    lane: Mapped[str] = mapped_column(String(30), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 class Consent(Base):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -18,18 +19,21 @@ from bot.i18n import Catalog
 from bot.scheduler import ReminderPump, SendResult
 from bot.services.broadcast import (
     CAPTION_LIMIT,
+    IN_DOUBT,
     BroadcastDelivery,
     BroadcastPreparer,
     BroadcastWorker,
     LaneStore,
     Pacer,
     Rendered,
+    SharedPacer,
+    lane_pacer,
     utcnow,
 )
 from bot.services.callback_codes import Cb
 from bot.services.followups import Delivery
 from bot.services.outreach import OutreachService, Progress
-from bot.services.reminders import PARTS_SENT
+from bot.services.reminders import PARTS_SENT, ClaimedReminder
 from bot.services.safehtml import visible_length
 from faq.models import Lang
 from handlers.callbacks import encode
@@ -138,12 +142,32 @@ async def send_rendered(
     return parts + 1
 
 
-class AnnouncementSender:
-    """The lane's sender: paced by ``pacer``; failures mapped like the follow-up sender's."""
+class _NotHeld(Exception):
+    """The row was taken over by another worker (lease ran out): do not send it."""
 
-    def __init__(self, bot: Bot, pacer: Pacer) -> None:
+
+NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""httpx errors raised before a request left this machine: safe to retry at most once."""
+
+
+def surely_not_sent(exc: NetworkError) -> bool:
+    """True when the request never reached Telegram (no connection was made); any other
+    network error or timeout may have come after Telegram accepted the message."""
+    return isinstance(exc.__cause__, NOT_SENT_CAUSES)
+
+
+Attempt = Callable[[ClaimedReminder, datetime], Awaitable[bool]]
+
+
+class AnnouncementSender:
+    """The lane's sender: paced by ``pacer``; before each request the row's attempt is
+    committed (``attempt``), and an answer that leaves delivery unknown is never retried
+    (at most once: see bot.services.broadcast)."""
+
+    def __init__(self, bot: Bot, pacer: Pacer | SharedPacer, attempt: Attempt) -> None:
         self._bot = bot
         self._pacer = pacer
+        self._attempt = attempt
 
     async def __call__(self, delivery: Delivery) -> SendResult:
         if not isinstance(delivery, BroadcastDelivery) or delivery.rendered is None:
@@ -154,16 +178,23 @@ class AnnouncementSender:
         def part_sent() -> None:
             progress[0] += 1
 
+        async def before_request() -> None:
+            await self._pacer.acquire()
+            if not await self._attempt(delivery.reminder, utcnow()):
+                raise _NotHeld
+
         try:
             await send_rendered(
                 self._bot,
                 delivery.chat_id,
                 delivery.rendered,
                 skip=done,
-                pace=self._pacer.acquire,
+                pace=before_request,
                 on_part=part_sent,
             )
-        except RetryAfter as exc:
+        except _NotHeld:
+            return SendResult.retry("lease lost before the send", parts_sent=progress[0])
+        except RetryAfter as exc:  # Telegram refused it: nothing was delivered
             after = exc.retry_after
             seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
             return SendResult.retry("429 flood control", seconds, parts_sent=progress[0])
@@ -174,7 +205,9 @@ class AnnouncementSender:
                 return SendResult.permanent(f"blocked: {exc.message}", delivery.chat_id)
             return SendResult.permanent(f"bad request: {exc.message}")
         except (TimedOut, NetworkError) as exc:
-            return SendResult.retry(f"network: {exc.message}", parts_sent=progress[0])
+            if surely_not_sent(exc):
+                return SendResult.retry(f"network: {exc.message}", parts_sent=progress[0])
+            return SendResult.permanent(f"{IN_DOUBT}: {exc.message}")
         return SendResult.sent()
 
 
@@ -244,7 +277,8 @@ async def start_lane(app: IpdeskApp) -> BroadcastWorker:
     settings = services.settings
     preparer = BroadcastPreparer(services.sessions, services.catalog, settings.zone)
     store = LaneStore(services.sessions, preparer, build_retry(settings))
-    sender = AnnouncementSender(app.bot, Pacer(settings.broadcast_max_rate))
+    pacer = lane_pacer(services.sessions, settings.database_url, settings.broadcast_max_rate)
+    sender = AnnouncementSender(app.bot, pacer, store.mark_attempt)
     pumps = [
         ReminderPump(
             store,
@@ -252,8 +286,8 @@ async def start_lane(app: IpdeskApp) -> BroadcastWorker:
             sender,
             batch_size=BATCH,
             lease=timedelta(seconds=settings.reminder_lease_seconds),
-            # Each send recorded at once: a crash repeats at most the messages in flight
-            # (one per pump).
+            # Each send recorded at once (a row whose send began and was not recorded is
+            # in doubt after a crash: never resent).
             flush_interval=0,
         )
         for _ in range(SENDERS)

@@ -11,7 +11,28 @@
   note, when theirs is missing).
 * :class:`Pacer` holds the lane under ``BROADCAST_MAX_RATE`` messages a second. The bot's own
   cap (``TELEGRAM_MAX_RATE``) is higher, so replies to members always find room: they never
-  wait behind a broadcast, which is only ever a few rows claimed at a time.
+  wait behind a broadcast, which is only ever a few rows claimed at a time. On PostgreSQL,
+  where several processes may send one broadcast, :class:`SharedPacer` hands out the sending
+  slots from one database row instead (``send_pace``): the cap holds for all of them
+  together, not per process.
+
+**At most once per recipient.** Telegram has no idempotency key: after a request goes out,
+only its answer says whether the message was delivered, and a crash (kill -9), a lost
+connection or a read timeout can take that answer away. The lane therefore commits, just
+before each request, that the send began (``reminders.attempted_at``, fenced on the claim:
+:meth:`LaneStore.mark_attempt`), and a row whose send began without a clear answer is never
+sent again: when its worker died it is marked failed ``in doubt`` instead of being released
+(:meth:`LaneStore.release_stale`), and a timeout or network error after the request may have
+left is failed the same way (the sender decides, ``handlers.broadcast``). What is guaranteed:
+
+* no member ever gets one announcement twice — across kill -9, restarts and processes;
+* every row claimed but not yet attempted when a worker died is sent after the lease
+  (``REMINDER_LEASE_SECONDS``) by whichever process comes first;
+* clear failures (429 flood control, a connection that was never made) are retried;
+* the price: a row in doubt — at most one per sending pump at a crash, plus each ambiguous
+  network error — may have reached the member or not; it counts as failed (``in doubt`` in
+  its ``last_error``) and is not retried. Exactly once is therefore what happens whenever
+  Telegram answers; at most once is what is promised when it cannot.
 * :class:`BroadcastWorker` runs the lane in the background: claim a small batch, send it at
   the paced rate, report which announcements moved (for the sender's live progress), and
   sleep until woken or the poll interval passes.
@@ -25,10 +46,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
 
 from bot.i18n import Catalog
 from bot.services.audience import DEFAULT_ON
@@ -38,7 +60,15 @@ from bot.services.members import preferred_lang
 from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, OUTBOX_KIND, Draft, as_draft
 from bot.services.reminders import ClaimedReminder, ReminderStore, RetryPolicy
 from bot.services.timefmt import format_datetime
-from db.models import Announcement, Block, Event, Subscription, User
+from db.models import (
+    Announcement,
+    Block,
+    Event,
+    Reminder,
+    ReminderStatus,
+    Subscription,
+    User,
+)
 from db.session import SessionFactory
 from faq.models import Lang
 
@@ -134,15 +164,59 @@ class _MemberState:
     choices: dict[str, bool]
 
 
+IN_DOUBT = "in doubt"
+"""``last_error`` prefix of a row whose send began without a clear answer (never resent)."""
+
+
 class LaneStore(ReminderStore):
-    """The announcement lane's store: claims only announcement rows, and lets the preparer
-    read the members of each claimed batch with three queries instead of three per row."""
+    """The announcement lane's store: claims only announcement rows, lets the preparer read
+    the members of each claimed batch with three queries instead of three per row, and keeps
+    each row at most once (see the module docstring)."""
 
     def __init__(
         self, sessions: SessionFactory, preparer: BroadcastPreparer, retry: RetryPolicy | None
     ) -> None:
         super().__init__(sessions, retry, only_kinds=(OUTBOX_KIND,))
         self._preparer = preparer
+
+    async def mark_attempt(self, reminder: ClaimedReminder, now: datetime) -> bool:
+        """Commit that the send of this row begins now. False — do not send — when this
+        worker no longer holds the row (its lease ran out and another process took it)."""
+        async with self._sessions() as s, s.begin():
+            result = await s.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id == reminder.id,
+                    Reminder.status == ReminderStatus.SENDING,
+                    Reminder.claimed_by == reminder.claimed_by,
+                )
+                .values(attempted_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def release_stale(self, now: datetime, lease: timedelta) -> int:
+        """Rows of a dead worker: those whose send began are failed ``in doubt`` (never sent
+        again); the others go back to pending, as in every lane."""
+        async with self._sessions() as s, s.begin():
+            result = await s.execute(
+                update(Reminder)
+                .where(
+                    Reminder.kind == OUTBOX_KIND,
+                    Reminder.status == ReminderStatus.SENDING,
+                    Reminder.claimed_at < now - lease,
+                    Reminder.attempted_at.is_not(None),
+                )
+                .values(
+                    status=ReminderStatus.FAILED,
+                    last_error=f"{IN_DOUBT}: the worker stopped during the send",
+                )
+                .execution_options(synchronize_session=False)
+            )
+        doubted = int(getattr(result, "rowcount", 0))
+        if doubted:
+            log.warning("%d announcement message(s) in doubt after a stopped worker", doubted)
+        return doubted + await super().release_stale(now, lease)
 
     async def claim_due(
         self, now: datetime, worker_id: str, limit: int = 100
@@ -276,6 +350,49 @@ class Pacer:
                 await asyncio.sleep(wait)
                 now = self._next
             self._next = max(now, self._next) + 1.0 / self.rate
+
+
+class SharedPacer:
+    """:class:`Pacer` across processes (PostgreSQL): each acquisition takes the next slot
+    from the lane's ``send_pace`` row — one UPSERT on the database's clock, so every process
+    sees one sequence of slots ``1/rate`` seconds apart — and waits until that slot."""
+
+    _TAKE = text(
+        "INSERT INTO send_pace (lane, next_at)"
+        " VALUES (:lane, EXTRACT(EPOCH FROM clock_timestamp()) + CAST(:step AS float8))"
+        " ON CONFLICT (lane) DO UPDATE SET next_at = GREATEST(send_pace.next_at,"
+        " EXTRACT(EPOCH FROM clock_timestamp())) + CAST(:step AS float8)"
+        " RETURNING next_at - CAST(:step AS float8),"
+        " CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS float8)"
+    )
+
+    def __init__(self, sessions: SessionFactory, rate: float, lane: str = OUTBOX_KIND) -> None:
+        self.rate = rate
+        self._sessions = sessions
+        self._lane = lane
+
+    async def reserve(self) -> tuple[float, float]:
+        """Take the next slot: (slot, now), both seconds since the epoch on the database."""
+        async with self._sessions() as s, s.begin():
+            row = (
+                await s.execute(self._TAKE, {"lane": self._lane, "step": 1.0 / self.rate})
+            ).one()
+        return float(row[0]), float(row[1])
+
+    async def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        slot, now = await self.reserve()
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+def lane_pacer(sessions: SessionFactory, database_url: str, rate: float) -> Pacer | SharedPacer:
+    """The lane's pacer: shared through the database on PostgreSQL (several processes may
+    send); in memory on SQLite (one process)."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        return SharedPacer(sessions, rate)
+    return Pacer(rate)
 
 
 RunOnce = Callable[[], Awaitable[int]]

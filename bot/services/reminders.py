@@ -30,7 +30,9 @@ Life of a row::
 
 A crash after Telegram accepted a message and before its "sent" mark is committed means the
 row is sent again once its lease expires (at-least-once across a crash; exactly once
-otherwise). The pump group-commits "sent" marks at most ``flush_interval`` (50 ms) after the
+otherwise). The announcement lane is at most once instead: it commits ``attempted_at``
+before each request and never releases a row whose send began (bot.services.broadcast).
+The pump group-commits "sent" marks at most ``flush_interval`` (50 ms) after the
 first unrecorded send, so that window is the few messages sent in the last 50 ms.
 """
 
@@ -344,6 +346,7 @@ class ReminderStore:
                     status=ReminderStatus.SENDING,
                     claimed_by=worker_id,
                     claimed_at=now,
+                    attempted_at=None,
                     attempts=Reminder.attempts + 1,
                 )
                 .returning(
@@ -374,6 +377,7 @@ class ReminderStore:
             stale = (
                 Reminder.status == ReminderStatus.SENDING,
                 Reminder.claimed_at < cutoff,
+                *self._lane(Reminder.kind),  # each lane frees its own rows
             )
             failed = (
                 await s.execute(
@@ -491,6 +495,7 @@ class ReminderStore:
             due_at=_aware(now) + delay,
             claimed_by=None,
             claimed_at=None,
+            attempted_at=None,  # the failure was clear: nothing went out
             last_error=error[:MAX_ERROR_CHARS],
         )
         return ReminderStatus.PENDING

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.services.broadcast import BroadcastDelivery, ButtonSpec, Pacer, Rendered
+from bot.services.broadcast import IN_DOUBT, BroadcastDelivery, ButtonSpec, Pacer, Rendered
 from bot.services.reminders import PARTS_SENT, ClaimedReminder
-from handlers.broadcast import AnnouncementSender
+from handlers.broadcast import AnnouncementSender, Attempt
 
 
 @dataclass
@@ -42,8 +43,12 @@ def delivery(text: str, parts_sent: int = 0) -> BroadcastDelivery:
     return BroadcastDelivery(reminder, (), chat_id=42, rendered=rendered, announcement_id=1)
 
 
-def sender(bot: StandInBot) -> AnnouncementSender:
-    return AnnouncementSender(bot, Pacer(0))  # type: ignore[arg-type]
+async def held(_reminder: ClaimedReminder, _now: datetime) -> bool:
+    return True
+
+
+def sender(bot: StandInBot, attempt: Attempt = held) -> AnnouncementSender:
+    return AnnouncementSender(bot, Pacer(0), attempt)  # type: ignore[arg-type]
 
 
 async def test_short_text_is_the_photo_caption_with_the_buttons() -> None:
@@ -80,3 +85,55 @@ async def test_a_member_who_blocked_the_bot_is_a_permanent_failure() -> None:
     assert not result.retryable
     assert result.blocked_user_id == 42
     assert (result.error or "").startswith("blocked")
+
+
+def _network(error: type[Exception], wrapped: Exception) -> Exception:
+    """A PTB network error as HTTPXRequest raises it: the httpx error as its cause."""
+    exc = error("network") if error is NetworkError else error()
+    exc.__cause__ = wrapped
+    return exc
+
+
+async def test_no_connection_is_retried_an_answer_lost_is_in_doubt_never_retried() -> None:
+    request = httpx.Request("POST", "http://telegram.invalid/sendPhoto")
+    never_left = _network(NetworkError, httpx.ConnectError("refused", request=request))
+    bot = StandInBot(fail={"send_photo": never_left})
+    result = await sender(bot)(delivery("x"))
+    assert result.retryable
+    for lost in (
+        _network(TimedOut, httpx.ReadTimeout("read", request=request)),
+        _network(NetworkError, httpx.RemoteProtocolError("closed", request=request)),
+        NetworkError("Bad Gateway"),
+    ):
+        bot = StandInBot(fail={"send_photo": lost})
+        result = await sender(bot)(delivery("x"))
+        assert not result.ok
+        assert not result.retryable, lost
+        assert (result.error or "").startswith(IN_DOUBT)
+
+
+async def test_each_request_is_preceded_by_its_committed_attempt_or_not_sent() -> None:
+    order: list[str] = []
+
+    async def attempt(_reminder: ClaimedReminder, _now: datetime) -> bool:
+        order.append("attempt")
+        return True
+
+    bot = StandInBot()
+    original = bot._call
+
+    async def call(method: str, **kwargs: Any) -> None:
+        order.append(method)
+        await original(method, **kwargs)
+
+    bot._call = call  # type: ignore[method-assign]
+    assert (await sender(bot, attempt)(delivery("长" * 1500))).ok
+    assert order == ["attempt", "send_photo", "attempt", "send_message"]
+
+    async def taken_over(_reminder: ClaimedReminder, _now: datetime) -> bool:
+        return False
+
+    bot = StandInBot()
+    result = await sender(bot, taken_over)(delivery("x"))
+    assert result.retryable  # a fenced no-op for the store: the row is another worker's
+    assert bot.calls == []

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import load_catalog
-from bot.scheduler import ReminderPump, SendResult
+from bot.scheduler import ReminderPump, Sender, SendResult
 from bot.services.broadcast import (
+    IN_DOUBT,
     BroadcastDelivery,
     BroadcastPreparer,
     BroadcastWorker,
     LaneStore,
+    SharedPacer,
+    lane_pacer,
 )
+from bot.services.followups import Delivery
 from bot.services.outreach import OUTBOX_KIND, OutreachService
 from bot.services.reminders import ReminderStore
-from db.models import Role, User
+from db.models import Reminder, Role, User
 from db.session import SessionFactory, make_engine, make_session_factory
 from tests.followups import Clock, PassThrough, Recorder
 from tests.outreach.conftest import ADMIN, NOW, populate
@@ -202,3 +208,110 @@ async def test_an_announcement_stays_open_until_reported_finished(
     assert calls == [{7}, {7}]
     await worker.step(1)
     assert calls == [{7}, {7}]  # finished: not reported again
+
+
+async def _bulk(sessions: SessionFactory, count: int) -> None:
+    await populate(sessions)
+    async with sessions() as s, s.begin():
+        s.add_all(
+            User(id=5000 + i, first_name="", role=Role.MEMBER, lang="zh") for i in range(count)
+        )
+
+
+async def test_a_row_whose_send_began_is_never_sent_again_after_its_worker_died(
+    sessions: SessionFactory,
+) -> None:
+    """kill -9 in the middle of a batch: the row whose request may have left is failed
+    "in doubt"; the rest of the dead worker's batch is sent by the next worker, once."""
+    await _bulk(sessions, 20)
+    service = OutreachService(sessions)
+    aid = await _announce(service, text_zh="至多一次")
+    clock = Clock(NOW)
+    preparer = BroadcastPreparer(sessions, CATALOG, ZONE, cache_seconds=0)
+    dead = LaneStore(sessions, preparer, None)
+    batch = await dead.claim_due(NOW, "dead-worker", 7)
+    assert len(batch) == 7
+    assert await dead.mark_attempt(batch[0], NOW)  # its request was in flight at the kill
+    sender = Recorder()
+    pump = lane(sessions, sender, "next", clock)
+    await pump.drain()  # the lease has not run out: the dead worker's rows wait
+    assert batch[0].key not in sender.keys
+    assert not (set(sender.keys) & {r.key for r in batch})
+    clock.advance(minutes=6)  # past the lease
+    await pump.drain()
+    counts = Counter(sender.keys)
+    assert set(counts.values()) == {1}
+    assert batch[0].key not in counts  # in doubt: never sent again
+    assert {r.key for r in batch[1:]} <= set(counts)  # claimed, never attempted: sent
+    progress = await service.finish_if_done(aid, clock.now)
+    assert (progress.sent, progress.failed, progress.waiting) == (23, 1, 0)
+    async with sessions() as s:
+        row = await s.get(Reminder, batch[0].id)
+        assert row is not None
+        assert (row.last_error or "").startswith(IN_DOUBT)
+    # A worker whose lease ran out and whose row was taken over may not send it.
+    assert not await dead.mark_attempt(batch[1], clock.now)
+
+
+class RecordingPacer(SharedPacer):
+    def __init__(self, sessions: SessionFactory, rate: float) -> None:
+        super().__init__(sessions, rate)
+        self.slots: list[float] = []
+
+    async def reserve(self) -> tuple[float, float]:
+        slot, now = await super().reserve()
+        self.slots.append(slot)
+        return slot, now
+
+
+async def test_two_processes_on_postgresql_share_one_pace_and_send_each_once(
+    sessions: SessionFactory, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serves one process: its pace is kept in memory")
+    assert isinstance(lane_pacer(sessions, database_url, 20), SharedPacer)
+    await _bulk(sessions, 116)
+    service = OutreachService(sessions)
+    aid = await _announce(service, text_zh="两个进程")
+    rate = 100.0
+    other = make_engine(database_url)
+    try:
+        factories = [sessions, make_session_factory(other)]
+        pacers = [RecordingPacer(f, rate) for f in factories]
+        sender = Recorder()
+
+        def paced(pacer: RecordingPacer) -> Sender:
+            async def send(delivery: Delivery) -> SendResult:
+                await pacer.acquire()
+                return await sender(delivery)
+
+            return send
+
+        clock = Clock(NOW)
+        pumps = []
+        for index, (factory, pacer) in enumerate(zip(factories, pacers, strict=True)):
+            preparer = BroadcastPreparer(factory, CATALOG, ZONE, cache_seconds=0)
+            for n in range(3):  # three sending pumps per process, as in the bot
+                pumps.append(
+                    ReminderPump(
+                        LaneStore(factory, preparer, None),
+                        preparer,
+                        paced(pacer),
+                        worker_id=f"p{index}.{n}",
+                        batch_size=10,
+                        clock=clock,
+                        flush_interval=0,
+                    )
+                )
+        await asyncio.gather(*(p.drain_all() for p in pumps))
+    finally:
+        await other.dispose()
+    counts = Counter(sender.keys)
+    assert len(counts) == 120
+    assert set(counts.values()) == {1}
+    assert all(p.slots for p in pacers)  # both processes sent
+    slots = sorted(s for p in pacers for s in p.slots)
+    assert len(slots) == 120  # one slot per message
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert min(gaps) >= (1 / rate) * (1 - 1e-6)  # one sequence of slots for both
+    assert (await service.progress(aid)).sent == 120
