@@ -14,6 +14,7 @@ from bot.i18n import load_catalog
 from bot.knowledge import live_knowledge
 from bot.scheduler import ReminderPump, install
 from bot.services.companies import CompanyService
+from bot.services.conversation import RELAY, RELAY_FAILED, ConversationService
 from bot.services.dossier import DossierService
 from bot.services.events import EventService, KindRouter
 from bot.services.experts import ExpertService
@@ -41,7 +42,7 @@ from handlers.board import card_sender, ticket_changed
 from handlers.broadcast import start_lane
 from handlers.delivery import TelegramSender
 from handlers.menus import set_menus
-from handlers.relay import RELAY, RELAY_FAILED, redeliver, relay_failed_sender, relay_sender
+from handlers.relay_send import relay_failed_sender, relay_sender
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +55,23 @@ def build_services(settings: Settings) -> Services:
     stats = StatsService(sessions, calendar, catalog=catalog)
     phrasings = PhrasingService(sessions)
     urgent_within = timedelta(days=settings.deadline_urgent_days)
+    members = MemberService(sessions)
+    relay = RelayService(sessions, settings.zone, urgent_within=urgent_within)
+    outbox = Outbox(sessions)
     return Services(
         settings=settings,
         knowledge=live_knowledge(settings, phrasings),
         db=db,
         sessions=sessions,
         catalog=catalog,
-        members=MemberService(sessions),
+        members=members,
         questions=QuestionLog(sessions),
         tickets=TicketService(sessions, settings.zone, urgent_within=urgent_within),
         flood=FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),
         roles=RoleService(sessions),
         experts=ExpertService(sessions),
         companies=CompanyService(sessions),
-        relay=RelayService(sessions, settings.zone, urgent_within=urgent_within),
+        relay=relay,
         dossier=DossierService(sessions),
         followups=FollowupService(sessions, calendar, build_policy(settings), stats=stats),
         stats=stats,
@@ -76,7 +80,8 @@ def build_services(settings: Settings) -> Services:
         outreach=OutreachService(sessions),
         events=EventService(sessions, calendar),
         privacy=PrivacyService(sessions),
-        outbox=Outbox(sessions),
+        outbox=outbox,
+        conversation=ConversationService(relay, members, outbox, settings.staff_chat_id),
     )
 
 
@@ -89,7 +94,7 @@ async def _post_init(app: IpdeskApp) -> None:
         log.info("admins from ADMIN_USER_IDS: %s", ", ".join(map(str, promoted)))
     await set_menus(app)
 
-    resent = await redeliver(app)
+    resent = await services.conversation.redeliver()
     if resent:
         log.info("%d relayed message(s) stored before the last stop handed to the outbox", resent)
     await _start_followups(app)

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.i18n import Catalog
 from bot.knowledge import LiveKnowledge
 from bot.services.companies import CompanyService
+from bot.services.conversation import ConversationService
 from bot.services.dossier import DossierService
 from bot.services.events import EventService
 from bot.services.experts import ExpertService
@@ -55,6 +56,7 @@ class Services:
     events: EventService
     privacy: PrivacyService
     outbox: Outbox
+    conversation: ConversationService
 
     @property
     def engine(self) -> TriageEngine:

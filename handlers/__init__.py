@@ -31,6 +31,7 @@ from handlers import (
     gaps,
     guards,
     member,
+    my_tickets,
     outreach,
     privacy,
     profile,
@@ -45,7 +46,7 @@ PRIVATE = filters.ChatType.PRIVATE
 TICKET_CALLBACKS: dict[str, staff.TicketCallback] = {
     **profile.CALLBACKS,
     **privacy.CALLBACKS,
-    **relay.CALLBACKS,
+    **my_tickets.CALLBACKS,
     **staff.CALLBACKS,
 }
 """Ticket buttons by callback code (every code: bot.services.callback_codes.Cb)."""
@@ -89,7 +90,7 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(CommandHandler("help", staff.team_help, filters=staff_chat))
     app.add_handler(CommandHandler("language", member.language_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", relay.cancel_command, filters=team_chats))
-    app.add_handler(CommandHandler("mytickets", relay.my_tickets_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("mytickets", my_tickets.my_tickets_command, filters=PRIVATE))
     app.add_handler(CommandHandler("privacy", privacy.privacy_command, filters=PRIVATE))
     app.add_handler(CommandHandler("mydata", privacy.mydata_command, filters=PRIVATE))
     app.add_handler(CommandHandler("forget", privacy.forget_command, filters=PRIVATE))
@@ -97,7 +98,7 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(CommandHandler("skip", followups.skip_command, filters=PRIVATE))
     app.add_handler(CommandHandler("gaps", gaps.gaps_command, filters=PRIVATE))
     app.add_handler(CommandHandler("phrasings", gaps.phrasings_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("ticket", relay.ticket_command, filters=team_chats))
+    app.add_handler(CommandHandler("ticket", my_tickets.ticket_command, filters=team_chats))
     app.add_handler(CommandHandler("reply", relay.reply_command, filters=team_chats))
     for name, callback in (
         ("queue", staff.queue_command),

@@ -31,7 +31,7 @@ class Cb(enum.StrEnum):
     # Personal data (handlers.privacy)
     FORGET_CONFIRM = "fgy"  # /forget: yes, erase my data
     FORGET_KEEP = "fgn"  # /forget: no, keep it
-    # A member's tickets (handlers.relay)
+    # A member's tickets (handlers.my_tickets)
     WRITE_TO = "tk"  # arg TICKET: messages go to this ticket
     CLOSE = "tc"  # arg TICKET
     REOPEN_TICKET = "tr"  # arg TICKET

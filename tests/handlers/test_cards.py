@@ -14,6 +14,7 @@ from telegram import Chat, Document, Message, PhotoSize
 
 from bot.i18n import load_catalog
 from bot.services.companies import CompanyInfo, ProfileError
+from bot.services.conversation import Content
 from bot.services.dossier import Dossier, FaqRead, PastTicket
 from bot.services.errors import DomainError, NotAllowed, NotFound, StaleAction
 from bot.services.experts import ExpertConflict, ExpertInfo, RosterError
@@ -35,7 +36,7 @@ from handlers import cards, keyboards
 from handlers.callbacks import MAX_BYTES, decode
 from handlers.common import command_args
 from handlers.errors import explain
-from handlers.relay import Content, content_of, too_big_to_download
+from handlers.relay import content_of
 
 CATALOG = load_catalog()
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -348,8 +349,8 @@ def test_content_of_takes_the_largest_photo_and_the_document_name() -> None:
     )
     found = content_of(document)
     assert found == Content(None, "doc", "document", "letter.pdf", 25 << 20, None)
-    assert too_big_to_download(found.file_size)
-    assert not too_big_to_download(20 << 20)
-    assert not too_big_to_download(None)
+    assert found.too_big_to_download
+    assert not Content(None, "doc", "document", None, 20 << 20).too_big_to_download
+    assert not Content("hi").too_big_to_download
     assert content_of(Message(3, NOW, chat, text="hi")) == Content("hi")
     assert content_of(Message(4, NOW, chat)) is None
