@@ -1,7 +1,7 @@
 """Durability of the follow-ups with a real process: kill -9, Telegram failures, a blocked bot.
 
-The same travelling bot as tests/e2e/test_followups.py (its own process, database and
-timeline here): each test schedules a member's check-in by resolving a ticket, then starts
+The same travelling bot as tests/e2e/test_followups.py, a world of its own for each test:
+each test schedules a member's check-in by resolving a ticket, then starts
 the bot again after the check-in is due, with something going wrong on the way. The
 database is the source of truth; what the emulator received is what members saw.
 """
@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,7 @@ from tests.e2e.test_followups import (
     Ticket,
     TravellingBot,
     bot_messages,
+    each_reminder_once,
     finish,
     is_text,
     last_call,
@@ -41,10 +43,22 @@ from tests.support.botproc import Emulator
 START = local("2026-11-30 10:00")  # Monday
 
 
-@pytest.fixture(scope="module")
-def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TravellingBot]:
-    proc = start_followup_bot(tmp_path_factory.mktemp("durability"), emulator, START)
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """Each test its own emulator, bot, database and timeline (from Monday 30 November
+    10:00): the tests hold in any order, alone or together."""
+    emu = Emulator.start(tmp_path)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def bot(emulator: Emulator, tmp_path: Path) -> Iterator[TravellingBot]:
+    workdir = tmp_path / "bot"
+    workdir.mkdir()
+    proc = start_followup_bot(workdir, emulator, START)
     yield proc
+    asyncio.run(each_reminder_once(emulator.base_url, proc))
     finish(proc)
 
 
@@ -213,7 +227,10 @@ async def test_a_member_who_blocked_the_bot_is_marked_and_not_retried(
 async def test_a_failed_report_text_does_not_post_the_chart_twice(
     client: EmulatorClient, bot: TravellingBot
 ) -> None:
+    # The reports of the weeks before go out first (and next week's is planned), so that the
+    # one of 21 December is the only thing the bot sends at that start.
     await bot.advance_to(client, local("2026-12-15 12:40"))
+    await bot.settle(client)
     bot.halt()
     await client.inject_fault("sendMessage", error_code=502, count=1, description="Bad Gateway")
     await bot.restart_at(client, local("2026-12-21 09:05"))  # Monday: the report is due
