@@ -13,6 +13,7 @@ from bot.followup_config import build_calendar, build_policy, build_retry, poll_
 from bot.i18n import load_catalog
 from bot.knowledge import live_knowledge
 from bot.scheduler import ReminderPump, install
+from bot.services.arrival import ArrivalService
 from bot.services.companies import CompanyService
 from bot.services.conversation import RELAY, RELAY_FAILED, ConversationService
 from bot.services.dossier import DossierService
@@ -65,6 +66,7 @@ def build_services(settings: Settings) -> Services:
         sessions=sessions,
         catalog=catalog,
         members=members,
+        arrivals=ArrivalService(sessions),
         questions=QuestionLog(sessions),
         tickets=TicketService(sessions, settings.zone, urgent_within=urgent_within),
         flood=FloodGuard(settings.flood_max_messages, settings.flood_window_seconds),

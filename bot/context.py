@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.i18n import Catalog
 from bot.knowledge import LiveKnowledge
+from bot.services.arrival import Arrival, ArrivalService
 from bot.services.companies import CompanyService
 from bot.services.conversation import ConversationService
 from bot.services.dossier import DossierService
@@ -40,6 +41,7 @@ class Services:
     sessions: SessionFactory
     catalog: Catalog
     members: MemberService
+    arrivals: ArrivalService
     questions: QuestionLog
     tickets: TicketService
     flood: FloodGuard
@@ -83,6 +85,10 @@ class BotData:
 
 
 class Context(CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]):
+    # PTB builds one context per update and hands it to every handler group: what the
+    # first handler read about the sender (handlers.common.arrival_of) is kept here.
+    arrival: Arrival | None = None
+
     @property
     def services(self) -> Services:
         return self.bot_data.services

@@ -96,9 +96,14 @@ class LiveKnowledge:
         """The phrasings' version the engine was built from (None before the first refresh)."""
         return self._version
 
-    async def refresh(self) -> bool:
-        """Rebuild if the stored phrasings changed since the last build; True if rebuilt."""
-        if await self._store.version() == self._version:
+    async def refresh(self, known_version: int | None = None) -> bool:
+        """Rebuild if the stored phrasings changed since the last build; True if rebuilt.
+
+        ``known_version``: the version the caller has just read (handlers.common.arrival_of
+        reads it with the sender), saving the read here.
+        """
+        current = known_version if known_version is not None else await self._store.version()
+        if current == self._version:
             return False
         async with self._lock:
             snapshot = await self._store.snapshot()

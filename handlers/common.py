@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
@@ -9,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import Context
+from bot.services.arrival import Arrival
 from bot.services.members import Profile, TelegramIdentity
 from bot.text import split_plain
 from faq.models import Lang
@@ -35,11 +37,37 @@ def identity(user: User) -> TelegramIdentity:
     )
 
 
+async def arrival_of(update: Update, context: Context) -> Arrival | None:
+    """What the database knows about the update's sender (one read, kept for the update)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    if context.arrival is None or context.arrival.user_id != user.id:
+        context.arrival = await context.services.arrivals.arrive(identity(user))
+    return context.arrival
+
+
 async def profile_of(update: Update, context: Context, detected: Lang | None = None) -> Profile:
+    """The sender's profile, recording that they are talking to us.
+
+    The first call in an update uses what :func:`arrival_of` read when nothing needs writing;
+    later calls (a handler that changed the profile meanwhile) read it afresh.
+    """
     user = update.effective_user
     if user is None:
         raise ValueError("update without a user")
+    arrival = context.arrival
+    if detected is None and arrival is not None and arrival.profile is not None:
+        context.arrival = dataclasses.replace(arrival, profile=None)
+        if arrival.profile.id == user.id:
+            return arrival.profile
     return await context.services.members.touch(identity(user), detected)
+
+
+def open_tickets_possible(context: Context, user_id: int) -> bool:
+    """False when the sender's arrival showed no open ticket (the lookup can be skipped)."""
+    arrival = context.arrival
+    return arrival is None or arrival.user_id != user_id or arrival.open_tickets
 
 
 async def send_html(

@@ -117,16 +117,22 @@ async def answer_question(
     catalog = services.catalog
     if profile is None:
         profile = await profile_of(update, context)
-    await services.knowledge.refresh()  # phrasings added meanwhile, by any process
+    # Phrasings added meanwhile, by any process (the version was read with the sender).
+    arrival = context.arrival
+    await services.knowledge.refresh(arrival.phrasings_version if arrival else None)
     decision = services.engine.triage(text, lang_hint=profile.lang)
-    logged = await services.questions.record(profile.id, chat.id, message.message_id, decision)
+    detected = detect_language(text)
+    logged = await services.questions.record(
+        profile.id,
+        chat.id,
+        message.message_id,
+        decision,
+        # Remembered for menus and reminders; the member's explicit choice still wins.
+        detected_lang=detected if detected is not None and detected != profile.lang else None,
+    )
     if "empty" in decision.reasons:  # emoji or punctuation only: nothing to match
         await send_html(context, chat.id, catalog.t(profile.lang, "empty_text"))
         return
-    detected = detect_language(text)
-    if detected is not None and detected != profile.lang:
-        # Remembered for menus and reminders; the member's explicit choice still wins.
-        profile = await profile_of(update, context, detected)
     # The member's explicit choice (/language) wins over the script of one message.
     lang = profile.chosen_lang or decision.lang
     note = catalog.t(lang, "edited_note") + "\n\n" if edited else ""

@@ -22,7 +22,7 @@ from bot.services.timefmt import format_datetime
 from db.models import Role
 from faq.models import Lang
 from handlers import board, keyboards, staff
-from handlers.common import Press, command_args, profile_of, send_html
+from handlers.common import Press, arrival_of, command_args, profile_of, send_html
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,9 @@ async def stop_blocked(update: Update, context: Context) -> None:
     """First of all guards: a blocked user's update is counted and dropped; the first one
     since the block gets the polite notice. Nothing of it is stored."""
     user, chat = update.effective_user, update.effective_chat
-    if user is None or user.is_bot:
-        return
+    arrival = await arrival_of(update, context)
+    if user is None or arrival is None or not arrival.blocked:
+        return  # the common case reads and writes nothing more
     check = await context.services.privacy.check_blocked(user.id)
     if not check.blocked:
         return

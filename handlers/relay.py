@@ -32,7 +32,7 @@ from bot.services.members import Profile
 from bot.services.routing import Destination
 from bot.services.tickets import TicketKey
 from handlers import albums, board, cards, followups, keyboards, member, profile, staff
-from handlers.common import command_args, profile_of, send_html
+from handlers.common import command_args, open_tickets_possible, profile_of, send_html
 from handlers.relay_send import size_notice
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ async def _routed(
         replied_id=replied.message_id if replied is not None else None,
         has_text=message.text is not None,
         resolve_summary=staff.is_resolve_reply(who, chat_id, message),
+        may_have_open_tickets=open_tickets_possible(context, who.id),
     )
     decision = await context.services.conversation.decide(who, incoming)
     log.debug("private message: %s (%s)", decision.route.to.value, decision.route.why)

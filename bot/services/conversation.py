@@ -94,6 +94,9 @@ class Incoming:
     replied_id: int | None  # the message it replies to, if any
     has_text: bool
     resolve_summary: bool  # it answers the sender's pending Resolve prompt
+    # False when the sender's arrival (bot/services/arrival.py) saw no open ticket of theirs:
+    # the lookup of their open tickets is skipped.
+    may_have_open_tickets: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,7 @@ class ConversationService:
             or (replied is not None and replied.member_id == who.id)
         )
         open_tickets: list[TicketView] = []
-        if as_member and not is_profile_step(who.dialog_state):
+        if as_member and not is_profile_step(who.dialog_state) and message.may_have_open_tickets:
             open_tickets = await self._relay.tickets_for_member_message(who.id)
         chosen = who.dialog_data.get("ticket")
         situation = Situation(

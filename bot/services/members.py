@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,7 +38,26 @@ class TelegramIdentity:
     language_code: str | None
 
 
-def preferred_lang(user: User) -> Lang:
+class UserFacts(Protocol):
+    """The user columns a profile is made of (a ``User`` or a row of them)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def lang(self) -> str | None: ...
+    @property
+    def detected_lang(self) -> str | None: ...
+    @property
+    def telegram_lang(self) -> str | None: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def dialog_state(self) -> str | None: ...
+    @property
+    def dialog_data(self) -> dict[str, Any] | None: ...
+
+
+def preferred_lang(user: UserFacts) -> Lang:
     """The member's choice, else the language of their last message, else Telegram's."""
     for value in (user.lang, user.detected_lang, normalise_lang(user.telegram_lang)):
         lang = normalise_lang(value)
@@ -61,7 +80,7 @@ def _since(value: object) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _profile(user: User) -> Profile:
+def profile_of_row(user: UserFacts) -> Profile:
     return Profile(
         id=user.id,
         lang=preferred_lang(user),
@@ -117,14 +136,14 @@ class MemberService:
             user = await upsert_user(s, who)
             if detected is not None and user.detected_lang != detected:
                 user.detected_lang = detected
-            return _profile(user)
+            return profile_of_row(user)
 
     async def choose_lang(self, who: TelegramIdentity, lang: Lang) -> Profile:
         async with self._sessions() as s, s.begin():
             user = await upsert_user(s, who)
             user.lang = lang
             user.detected_lang = lang
-            return _profile(user)
+            return profile_of_row(user)
 
     async def set_dialog(
         self, user_id: int, state: DialogState | None, data: dict[str, Any] | None = None

@@ -6,9 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
-from db.models import FaqView, Question
+from db.models import FaqView, Question, User
 from db.session import SessionFactory
 from faq.engine import Decision
 from faq.models import Lang
@@ -44,36 +44,61 @@ class QuestionLog:
         self._sessions = sessions
 
     async def record(
-        self, user_id: int, chat_id: int, message_id: int | None, decision: Decision
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int | None,
+        decision: Decision,
+        *,
+        detected_lang: Lang | None = None,
     ) -> LoggedDecision:
+        """Log the question (and the answer shown) in one transaction; ``detected_lang``:
+        the language the member wrote in, remembered on their row in the same transaction.
+
+        Core statements, not the ORM's unit of work: this runs for every question.
+        """
         async with self._sessions() as s, s.begin():
-            question = Question(
-                user_id=user_id,
-                chat_id=chat_id,
-                message_id=message_id,
-                text=decision.text,
-                lang=decision.lang,
-                category=decision.category,
-                action=decision.action,
-                faq_id=decision.faq_id,
-                score=round(decision.score, 2),
-                flagged=decision.flagged,
-            )
-            s.add(question)
-            await s.flush()
+            question_id = (
+                await s.execute(
+                    insert(Question)
+                    .values(
+                        user_id=user_id,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        text=decision.text,
+                        lang=decision.lang,
+                        category=decision.category,
+                        action=decision.action,
+                        faq_id=decision.faq_id,
+                        score=round(decision.score, 2),
+                        flagged=decision.flagged,
+                    )
+                    .returning(Question.id)
+                )
+            ).scalar_one()
             view_id = None
             if decision.action in ("answer", "tentative") and decision.faq_id:
-                view = FaqView(
-                    user_id=user_id,
-                    faq_id=decision.faq_id,
-                    question_id=question.id,
-                    source="answer",
-                    lang=decision.lang,
+                view_id = (
+                    await s.execute(
+                        insert(FaqView)
+                        .values(
+                            user_id=user_id,
+                            faq_id=decision.faq_id,
+                            question_id=question_id,
+                            source="answer",
+                            lang=decision.lang,
+                        )
+                        .returning(FaqView.id)
+                    )
+                ).scalar_one()
+            if detected_lang is not None:
+                await s.execute(
+                    update(User)
+                    .where(User.id == user_id, User.detected_lang.is_distinct_from(detected_lang))
+                    .values(detected_lang=detected_lang)
+                    .execution_options(synchronize_session=False)
                 )
-                s.add(view)
-                await s.flush()
-                view_id = view.id
-            return LoggedDecision(question.id, view_id)
+            return LoggedDecision(question_id, view_id)
 
     async def record_view(
         self, user_id: int, faq_id: str, source: str, lang: Lang, question_id: int | None = None
