@@ -10,6 +10,7 @@ from telegram.request import BaseRequest
 
 from bot.context import BotData, Context, IpdeskApp, Services
 from bot.followup_config import build_calendar, build_policy, build_retry, poll_interval
+from bot.http import AiohttpRequest
 from bot.i18n import load_catalog
 from bot.knowledge import live_knowledge
 from bot.scheduler import ReminderPump, install
@@ -189,6 +190,10 @@ def build_application(
         # PTB's HTTPXRequest takes the proxy (http, https, socks5 through httpx[socks]).
         proxy = settings.telegram_proxy.get_secret_value()
         builder = builder.proxy(proxy).get_updates_proxy(proxy)
+    elif settings.telegram_http == "aiohttp":
+        # bot/http.py: sending through aiohttp costs a fraction of httpx's CPU per message.
+        builder = builder.request(AiohttpRequest(settings.telegram_pool_size))
+        builder = builder.get_updates_request(AiohttpRequest(1))
     app: IpdeskApp = builder.build()  # type: ignore[assignment]
     app.bot_data.attach(services or build_services(settings))
 

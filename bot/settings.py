@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     # http://host:port or socks5://user:pass@host:port: how a server in mainland China
     # reaches Telegram (both for sending and for long polling).
     telegram_proxy: SecretStr | None = None
+    # How the bot talks to the Bot API: aiohttp (bot/http.py, the lighter) or PTB's httpx.
+    # With TELEGRAM_PROXY set, httpx is used (it supports socks proxies).
+    telegram_http: Literal["aiohttp", "httpx"] = "aiohttp"
+    # Connections kept open to the Bot API for sending (aiohttp).
+    telegram_pool_size: int = Field(default=64, ge=1, le=1024)
 
     # Where the default SQLite database, backups and logs live (not the current folder).
     ipdesk_home: Path = Field(default_factory=home_from_environment)

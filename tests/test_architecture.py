@@ -27,7 +27,7 @@ ENTRY_POINTS = frozenset(
 the entry points."""
 TOOL = "bot.emulator"
 """The Telegram emulator is a tool of its own: it imports nothing of the bot."""
-TELEGRAM_AWARE_SERVICES = frozenset({"bot.context", "bot.scheduler", "bot.updates"})
+TELEGRAM_AWARE_SERVICES = frozenset({"bot.context", "bot.http", "bot.scheduler", "bot.updates"})
 """Glue below the handlers that knows python-telegram-bot; bot.services never does."""
 
 
