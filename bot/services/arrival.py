@@ -13,13 +13,14 @@ ticket, a phrasing) is seen by the next update as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import Select, Table, bindparam, exists, literal, select
 
 from bot.services.experts import OPEN_STATUSES
 from bot.services.members import Profile, TelegramIdentity, profile_of_row
 from bot.services.phrasings import STATE_ID
-from db.models import Block, FaqState, Ticket, User
+from db.models import Base, Block, FaqState, Ticket, User
 from db.session import SessionFactory
 
 
@@ -39,20 +40,47 @@ class Arrival:
     """The stored phrasings' version (``LiveKnowledge.refresh``)."""
 
 
-_ONE = select(literal(1).label("one")).subquery()
+def table(model: type[Base]) -> Table:
+    """A model's table, for Core statements."""
+    return cast(Table, model.__table__)
+
+
+def _query() -> Select[Any]:
+    """Built once: the sender's columns (NULLs for a stranger), and the three facts."""
+    users, blocks, tickets, state = (
+        table(User),
+        table(Block),
+        table(Ticket),
+        table(FaqState),
+    )
+    uid = bindparam("uid", type_=users.c.id.type)
+    one = select(literal(1).label("one")).subquery()
+    return select(
+        *(users.c[name] for name in _COLUMNS),
+        exists().where(blocks.c.user_id == uid).label("blocked"),
+        exists()
+        .where(tickets.c.user_id == uid, tickets.c.status.in_(OPEN_STATUSES))
+        .label("open_tickets"),
+        select(state.c.phrasings_version)
+        .where(state.c.id == STATE_ID)
+        .scalar_subquery()
+        .label("version"),
+    ).select_from(one.outerjoin(users, users.c.id == uid))
+
 
 _COLUMNS = (
-    User.id,
-    User.first_name,
-    User.username,
-    User.telegram_lang,
-    User.lang,
-    User.detected_lang,
-    User.role,
-    User.dialog_state,
-    User.dialog_data,
-    User.blocked_bot_at,
+    "id",
+    "first_name",
+    "username",
+    "telegram_lang",
+    "lang",
+    "detected_lang",
+    "role",
+    "dialog_state",
+    "dialog_data",
+    "blocked_bot_at",
 )
+_QUERY = _query()
 
 
 class ArrivalService:
@@ -60,17 +88,10 @@ class ArrivalService:
         self._sessions = sessions
 
     async def arrive(self, who: TelegramIdentity) -> Arrival:
-        blocked = exists().where(Block.user_id == who.id)
-        tickets = exists().where(Ticket.user_id == who.id, Ticket.status.in_(OPEN_STATUSES))
-        version = select(FaqState.phrasings_version).where(FaqState.id == STATE_ID)
-        query = select(
-            *_COLUMNS,
-            blocked.label("blocked"),
-            tickets.label("open_tickets"),
-            version.scalar_subquery().label("version"),
-        ).select_from(_ONE.outerjoin(User, User.id == who.id))
+        # Core on the session's connection: this runs for every update.
         async with self._sessions() as s:
-            row = (await s.execute(query)).one()
+            conn = await s.connection()
+            row = (await conn.execute(_QUERY, {"uid": who.id})).one()
         known = (row.first_name, row.username, row.telegram_lang)
         told = (who.first_name[:255], who.username, who.language_code)
         fresh = row.id is not None and row.blocked_bot_at is None and known == told

@@ -6,8 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
+from bot.services.arrival import table
 from db.models import FaqView, Question, User
 from db.session import SessionFactory
 from faq.engine import Decision
@@ -39,6 +40,21 @@ class ViewRef:
     lang: Lang
 
 
+_QUESTIONS, _VIEWS, _USERS = table(Question), table(FaqView), table(User)
+# Built once: the statements every question runs.
+_INSERT_QUESTION = insert(_QUESTIONS).returning(_QUESTIONS.c.id)
+_INSERT_VIEW = insert(_VIEWS).returning(_VIEWS.c.id)
+_LANG = bindparam("detected", type_=_USERS.c.detected_lang.type)
+_REMEMBER_LANG = (
+    update(_USERS)
+    .where(
+        _USERS.c.id == bindparam("uid"),
+        _USERS.c.detected_lang.is_distinct_from(_LANG),
+    )
+    .values(detected_lang=_LANG)
+)
+
+
 class QuestionLog:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
@@ -57,47 +73,34 @@ class QuestionLog:
 
         Core statements, not the ORM's unit of work: this runs for every question.
         """
+        answered = decision.action in ("answer", "tentative") and decision.faq_id
         async with self._sessions() as s, s.begin():
-            question_id = (
-                await s.execute(
-                    insert(Question)
-                    .values(
-                        user_id=user_id,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        text=decision.text,
-                        lang=decision.lang,
-                        category=decision.category,
-                        action=decision.action,
-                        faq_id=decision.faq_id,
-                        score=round(decision.score, 2),
-                        flagged=decision.flagged,
-                    )
-                    .returning(Question.id)
-                )
-            ).scalar_one()
+            conn = await s.connection()
+            question = {
+                "user_id": user_id,
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "text": decision.text,
+                "lang": decision.lang,
+                "category": decision.category,
+                "action": decision.action,
+                "faq_id": decision.faq_id,
+                "score": round(decision.score, 2),
+                "flagged": decision.flagged,
+            }
+            question_id = (await conn.execute(_INSERT_QUESTION, question)).scalar_one()
             view_id = None
-            if decision.action in ("answer", "tentative") and decision.faq_id:
-                view_id = (
-                    await s.execute(
-                        insert(FaqView)
-                        .values(
-                            user_id=user_id,
-                            faq_id=decision.faq_id,
-                            question_id=question_id,
-                            source="answer",
-                            lang=decision.lang,
-                        )
-                        .returning(FaqView.id)
-                    )
-                ).scalar_one()
+            if answered:
+                view = {
+                    "user_id": user_id,
+                    "faq_id": decision.faq_id,
+                    "question_id": question_id,
+                    "source": "answer",
+                    "lang": decision.lang,
+                }
+                view_id = (await conn.execute(_INSERT_VIEW, view)).scalar_one()
             if detected_lang is not None:
-                await s.execute(
-                    update(User)
-                    .where(User.id == user_id, User.detected_lang.is_distinct_from(detected_lang))
-                    .values(detected_lang=detected_lang)
-                    .execution_options(synchronize_session=False)
-                )
+                await conn.execute(_REMEMBER_LANG, {"uid": user_id, "detected": detected_lang})
             return LoggedDecision(question_id, view_id)
 
     async def record_view(
