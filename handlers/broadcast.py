@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+import aiohttp
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -146,8 +147,15 @@ class _NotHeld(Exception):
     """The row was taken over by another worker (lease ran out): do not send it."""
 
 
-NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""httpx errors raised before a request left this machine: safe to retry at most once."""
+NOT_SENT_CAUSES = (
+    aiohttp.ClientConnectorError,  # bot.http.AiohttpRequest: no connection was made
+    aiohttp.ConnectionTimeoutError,  # … or none was made in time
+    httpx.ConnectError,  # HTTPXRequest (with TELEGRAM_PROXY): the same cases
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+"""Errors raised before a request left this machine: retrying keeps at most once. Anything
+else (a read timeout, a dropped connection, a 5xx) may come after Telegram accepted it."""
 
 
 def surely_not_sent(exc: NetworkError) -> bool:

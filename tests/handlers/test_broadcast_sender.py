@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
@@ -96,11 +97,22 @@ def _network(error: type[Exception], wrapped: Exception) -> Exception:
 
 async def test_no_connection_is_retried_an_answer_lost_is_in_doubt_never_retried() -> None:
     request = httpx.Request("POST", "http://telegram.invalid/sendPhoto")
-    never_left = _network(NetworkError, httpx.ConnectError("refused", request=request))
-    bot = StandInBot(fail={"send_photo": never_left})
-    result = await sender(bot)(delivery("x"))
-    assert result.retryable
+    key = aiohttp.client_reqrep.ConnectionKey(
+        "telegram.invalid", 443, True, True, None, None, None
+    )
+    for never_left in (
+        _network(NetworkError, aiohttp.ClientConnectorError(key, OSError(111, "refused"))),
+        _network(TimedOut, aiohttp.ConnectionTimeoutError("connect")),
+        _network(NetworkError, httpx.ConnectError("refused", request=request)),
+        _network(TimedOut, httpx.PoolTimeout("pool", request=request)),
+    ):
+        bot = StandInBot(fail={"send_photo": never_left})
+        result = await sender(bot)(delivery("x"))
+        assert result.retryable, never_left
     for lost in (
+        _network(TimedOut, aiohttp.SocketTimeoutError("read")),
+        _network(NetworkError, aiohttp.ServerDisconnectedError()),
+        _network(TimedOut, TimeoutError()),  # the total time ran out
         _network(TimedOut, httpx.ReadTimeout("read", request=request)),
         _network(NetworkError, httpx.RemoteProtocolError("closed", request=request)),
         NetworkError("Bad Gateway"),
