@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+from faq.cache import FAQ_PACKAGE, cache_key, load_or_build
 from faq.engine import Thresholds, TriageEngine
 from faq.extra import with_extra_phrasings
-from faq.loader import load_knowledge_base
+from faq.loader import DEFAULT_DIRECTORY, load_knowledge_base
 from faq.models import KnowledgeBase, Lang
 
 if TYPE_CHECKING:  # `ipdesk ask` imports this module and must not pay for the database layer
@@ -57,8 +58,17 @@ def thresholds(settings: Settings) -> Thresholds:
 
 
 def build_engine(settings: Settings, directory: Path | None = None) -> TriageEngine:
-    kb = load_knowledge_base(directory)
-    return TriageEngine(kb, thresholds(settings), placeholders(settings))
+    """The engine for faq/data/ (or `directory`), loaded from the cache in the bot's home
+    when nothing it is built from has changed (see faq/cache.py)."""
+    limits, values = thresholds(settings), placeholders(settings)
+    source = Path(directory).resolve() if directory is not None else DEFAULT_DIRECTORY
+    sources = (FAQ_PACKAGE,) if source.is_relative_to(FAQ_PACKAGE) else (FAQ_PACKAGE, source)
+    key = cache_key(repr(limits), repr(values), str(source), directories=sources)
+    return load_or_build(
+        settings.ipdesk_home / "cache",
+        key,
+        lambda: TriageEngine(load_knowledge_base(source), limits, values),
+    )
 
 
 class LiveKnowledge:
