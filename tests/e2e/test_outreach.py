@@ -442,6 +442,8 @@ async def test_kill_9_mid_broadcast_then_every_member_once(
     assert len(in_doubt) <= SENDERS
     assert all(received[u] == 1 for u in sent)
     assert outbox(bot, number)["sent"] == len(sent) == BULK - len(in_doubt)
+    got = sum(received[u] for u in in_doubt)
+    print(f"kill -9: {len(sent)} sent once, {len(in_doubt)} in doubt ({got} of them arrived)")
 
 
 async def test_stop_a_running_broadcast(client: EmulatorClient, bot: BotProcess) -> None:
