@@ -20,7 +20,6 @@ from bot.i18n import Catalog
 from bot.scheduler import ReminderPump, SendResult
 from bot.services.broadcast import (
     CAPTION_LIMIT,
-    IN_DOUBT,
     BroadcastDelivery,
     BroadcastPreparer,
     BroadcastWorker,
@@ -33,7 +32,7 @@ from bot.services.broadcast import (
 )
 from bot.services.callback_codes import Cb
 from bot.services.followups import Delivery
-from bot.services.outreach import OutreachService, Progress
+from bot.services.outreach import IN_DOUBT, OutreachService, Progress
 from bot.services.reminders import PARTS_SENT, ClaimedReminder
 from bot.services.safehtml import visible_length
 from faq.models import Lang
@@ -49,7 +48,7 @@ SENDERS = 3  # pumps sending at once, paced together
 
 
 def progress_text(catalog: Catalog, lang: Lang, p: Progress) -> str:
-    return catalog.t(
+    text = catalog.t(
         lang,
         "ann_progress",
         id=p.announcement_id,
@@ -62,6 +61,12 @@ def progress_text(catalog: Catalog, lang: Lang, p: Progress) -> str:
         waiting=p.waiting,
         total=p.recipients,
     )
+    return text + in_doubt_note(catalog, lang, p)
+
+
+def in_doubt_note(catalog: Catalog, lang: Lang, p: Progress) -> str:
+    """A line about the messages whose delivery is unknown (none: nothing)."""
+    return "\n" + catalog.t(lang, "ann_in_doubt", count=p.in_doubt) if p.in_doubt else ""
 
 
 def stop_markup(catalog: Catalog, lang: Lang, announcement_id: int) -> InlineKeyboardMarkup:

@@ -46,6 +46,7 @@ from handlers import events
 from handlers.broadcast import (
     CB_STOP,
     PREVIEW,
+    in_doubt_note,
     progress_text,
     refresh_progress,
     send_rendered,
@@ -592,7 +593,7 @@ async def announcement_command(update: Update, context: Context) -> None:
 
 def report_text(catalog: Catalog, lang: Lang, report: AnnouncementReport) -> str:
     p = report.progress
-    return catalog.t(
+    text = catalog.t(
         lang,
         "ann_report",
         id=p.announcement_id,
@@ -613,6 +614,7 @@ def report_text(catalog: Catalog, lang: Lang, report: AnnouncementReport) -> str
         feedback_avg=f"{report.feedback_avg:.1f}" if report.feedback_avg is not None else "—",
         tickets=report.expert_tickets,
     )
+    return text + in_doubt_note(catalog, lang, p)
 
 
 async def on_preview_button(update: Update, context: Context) -> None:

@@ -57,7 +57,15 @@ from bot.services.audience import DEFAULT_ON
 from bot.services.callback_codes import Cb
 from bot.services.followups import Delivery, Skip
 from bot.services.members import preferred_lang
-from bot.services.outreach import BLOCKED, CANCELLED, OPTED_OUT, OUTBOX_KIND, Draft, as_draft
+from bot.services.outreach import (
+    BLOCKED,
+    CANCELLED,
+    IN_DOUBT,
+    OPTED_OUT,
+    OUTBOX_KIND,
+    Draft,
+    as_draft,
+)
 from bot.services.reminders import ClaimedReminder, ReminderStore, RetryPolicy
 from bot.services.timefmt import format_datetime
 from db.models import (
@@ -162,10 +170,6 @@ class _MemberState:
     lang: Lang
     blocked: bool
     choices: dict[str, bool]
-
-
-IN_DOUBT = "in doubt"
-"""``last_error`` prefix of a row whose send began without a clear answer (never resent)."""
 
 
 class LaneStore(ReminderStore):

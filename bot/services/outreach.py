@@ -76,6 +76,9 @@ KIND_TOPIC = {"event": "events", "alert": "alerts"}
 BODY_LIMIT = 3500  # visible characters: leaves room for the header and the event block
 OPTED_OUT = "opted_out"
 BLOCKED = "blocked"
+IN_DOUBT = "in doubt"
+"""``last_error`` prefix of a row whose send began without a clear answer: it may or may not
+have reached the member and is never sent again (bot.services.broadcast)."""
 CANCELLED = "announcement cancelled"
 
 TYPED_STEPS = frozenset({"text_zh", "text_en", "media", "audience_filter", "event", "schedule"})
@@ -191,6 +194,7 @@ class Progress:
     blocked: int = 0
     opted_out: int = 0
     cancelled: int = 0
+    in_doubt: int = 0  # of the failed: the send began, its answer was lost (never resent)
 
     @property
     def done(self) -> int:
@@ -677,6 +681,16 @@ async def progress_of(s: AsyncSession, announcement_id: int) -> Progress:
         .group_by(kind_col)
     )
     counts = {str(k): int(n) for k, n in rows.all()}
+    in_doubt = await s.scalar(
+        select(func.count())
+        .select_from(Reminder)
+        .where(
+            Reminder.kind == OUTBOX_KIND,
+            Reminder.key.like(_prefix(announcement_id)),
+            Reminder.status == ReminderStatus.FAILED,
+            Reminder.last_error.like(f"{IN_DOUBT}%"),
+        )
+    )
     return Progress(
         announcement_id=announcement_id,
         status=row.status,
@@ -686,6 +700,7 @@ async def progress_of(s: AsyncSession, announcement_id: int) -> Progress:
         blocked=counts.get("blocked", 0),
         opted_out=counts.get("opted_out", 0),
         cancelled=counts.get("cancelled", 0),
+        in_doubt=int(in_doubt or 0),
     )
 
 

@@ -421,7 +421,7 @@ async def test_kill_9_mid_broadcast_then_every_member_once(
     assert 0 < before["sent"] < BULK
     bot.start()
     wait_until_polling(emulator)
-    await until_finished(client, progress, wait=90)
+    final = await until_finished(client, progress, wait=90)
     received = Counter[int]()
     for user in ids:
         received[user] = sum(1 for m in await client.messages(user) if "商标新规速递" in m.body)
@@ -442,6 +442,10 @@ async def test_kill_9_mid_broadcast_then_every_member_once(
     assert len(in_doubt) <= SENDERS
     assert all(received[u] == 1 for u in sent)
     assert outbox(bot, number)["sent"] == len(sent) == BULK - len(in_doubt)
+    if in_doubt:  # the sender is told how many may or may not have arrived
+        assert t("zh", "ann_in_doubt", count=len(in_doubt)) in final, final
+    else:
+        assert "⚠️" not in final
     got = sum(received[u] for u in in_doubt)
     print(f"kill -9: {len(sent)} sent once, {len(in_doubt)} in doubt ({got} of them arrived)")
 

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.services.broadcast import IN_DOUBT, BroadcastDelivery, ButtonSpec, Pacer, Rendered
+from bot.services.broadcast import BroadcastDelivery, ButtonSpec, Pacer, Rendered
+from bot.services.outreach import IN_DOUBT
 from bot.services.reminders import PARTS_SENT, ClaimedReminder
 from handlers.broadcast import AnnouncementSender, Attempt
 

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.i18n import load_catalog
 from bot.scheduler import ReminderPump, Sender, SendResult
 from bot.services.broadcast import (
-    IN_DOUBT,
     BroadcastDelivery,
     BroadcastPreparer,
     BroadcastWorker,
@@ -23,7 +22,7 @@ from bot.services.broadcast import (
     lane_pacer,
 )
 from bot.services.followups import Delivery
-from bot.services.outreach import OUTBOX_KIND, OutreachService
+from bot.services.outreach import IN_DOUBT, OUTBOX_KIND, OutreachService
 from bot.services.reminders import ReminderStore
 from db.models import Reminder, Role, User
 from db.session import SessionFactory, make_engine, make_session_factory
@@ -244,7 +243,7 @@ async def test_a_row_whose_send_began_is_never_sent_again_after_its_worker_died(
     assert batch[0].key not in counts  # in doubt: never sent again
     assert {r.key for r in batch[1:]} <= set(counts)  # claimed, never attempted: sent
     progress = await service.finish_if_done(aid, clock.now)
-    assert (progress.sent, progress.failed, progress.waiting) == (23, 1, 0)
+    assert (progress.sent, progress.failed, progress.in_doubt, progress.waiting) == (23, 1, 1, 0)
     async with sessions() as s:
         row = await s.get(Reminder, batch[0].id)
         assert row is not None
