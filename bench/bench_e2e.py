@@ -110,6 +110,7 @@ def ipdesk_bot(
     *,
     unthrottled: bool = False,
     database_url: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     database = {"DATABASE_URL": database_url} if database_url else {}
     proc = BotProcess.configure(
@@ -122,6 +123,7 @@ def ipdesk_bot(
         TELEGRAM_MAX_RATE="0" if unthrottled else "30",
         CONCURRENT_UPDATES=os.environ.get("CONCURRENT_UPDATES", "16"),
         **database,
+        **(extra or {}),
     )
     proc.start()
     assert proc.process is not None
@@ -332,7 +334,10 @@ def run_bot(
             if args.database == "postgres":
                 url = await stack.enter_async_context(postgres_url(f"ipdesk_bench_{slug}"))
             unthrottled = name == "ipdesk-unthrottled"
-            with ipdesk_bot(emulator, folder, unthrottled=unthrottled, database_url=url) as bot:
+            extra = dict(item.split("=", 1) for item in args.env)
+            with ipdesk_bot(
+                emulator, folder, unthrottled=unthrottled, database_url=url, extra=extra
+            ) as bot:
                 return await go(bot.pid)
 
     asyncio.run(reset())
@@ -363,7 +368,8 @@ def report(results: dict[str, Figures], args: argparse.Namespace) -> None:
     has_ratio = subject in results and "echo" in results
     print()
     print(
-        f"ipdesk on {args.database}; {args.members} members, {args.messages} messages burst, "
+        f"ipdesk on {args.database} {' '.join(args.env)}; "
+        f"{args.members} members, {args.messages} messages burst, "
         f"paced {args.rate:g} and {SLOW_RATE:g} msg/s for {args.seconds:g} s each"
     )
     row("", [*names, *([f"{subject}/echo"] if has_ratio else [])])
@@ -413,6 +419,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="sqlite",
         help="ipdesk's database: a temp SQLite file, or a fresh PostgreSQL database "
         "(IPDESK_BENCH_POSTGRES_URL's server, else a throwaway cluster; bench/databases.py)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the ipdesk bots (e.g. EVENT_LOOP=asyncio), repeatable",
     )
     parser.add_argument(
         "--profile",
