@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from faq.cache import FAQ_PACKAGE, cache_key, load_or_build
-from faq.engine import Thresholds, TriageEngine
+from faq.engine import Decision, Thresholds, TriageEngine
 from faq.extra import with_extra_phrasings
 from faq.loader import DEFAULT_DIRECTORY, load_knowledge_base
 from faq.models import KnowledgeBase, Lang
@@ -77,6 +78,10 @@ class LiveKnowledge:
     ``refresh`` (called before each triage) reads the phrasings' version — one primary-key
     read — and rebuilds the engine, off the event loop, only when another change was made,
     by this process or any other. Triage in flight keeps the engine it started with.
+
+    ``triage`` remembers the engine's decisions for the last ``cache_size`` (text, language
+    hint) pairs: a decision depends on nothing else, and the memory goes with the engine it
+    came from (a rebuilt engine starts empty).
     """
 
     def __init__(
@@ -84,6 +89,7 @@ class LiveKnowledge:
         base: KnowledgeBase,
         make_engine: Callable[[KnowledgeBase], TriageEngine],
         store: PhrasingService,
+        cache_size: int = 0,
     ) -> None:
         self._base = base
         self._make = make_engine
@@ -91,10 +97,28 @@ class LiveKnowledge:
         self._engine = make_engine(base)
         self._version: int | None = None
         self._lock = asyncio.Lock()
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, Lang | None], Decision] = OrderedDict()
 
     @property
     def engine(self) -> TriageEngine:
         return self._engine
+
+    def triage(self, text: str, lang_hint: Lang | None = None) -> Decision:
+        """The current engine's decision on ``text`` (see the class: remembered)."""
+        engine, cache = self._engine, self._cache  # together: a rebuild swaps both
+        if self._cache_size <= 0:
+            return engine.triage(text, lang_hint=lang_hint)
+        key = (text, lang_hint)
+        decision = cache.get(key)
+        if decision is not None:
+            cache.move_to_end(key)
+            return decision
+        decision = engine.triage(text, lang_hint=lang_hint)
+        cache[key] = decision
+        if len(cache) > self._cache_size:
+            cache.popitem(last=False)
+        return decision
 
     @property
     def base(self) -> KnowledgeBase:
@@ -123,7 +147,8 @@ class LiveKnowledge:
             self._version = snapshot.version  # a failed build is not retried per question
             if kb is not self._engine.kb:
                 try:
-                    self._engine = await asyncio.to_thread(self._make, kb)
+                    engine = await asyncio.to_thread(self._make, kb)
+                    self._engine, self._cache = engine, OrderedDict()
                 except Exception:  # members keep the engine they had; staff see the log
                     log.exception(
                         "knowledge base v%d not built; still serving the previous one",
@@ -140,4 +165,9 @@ class LiveKnowledge:
 
 def live_knowledge(settings: Settings, store: PhrasingService) -> LiveKnowledge:
     limits, values = thresholds(settings), placeholders(settings)
-    return LiveKnowledge(load_knowledge_base(), lambda kb: TriageEngine(kb, limits, values), store)
+    return LiveKnowledge(
+        load_knowledge_base(),
+        lambda kb: TriageEngine(kb, limits, values),
+        store,
+        cache_size=settings.triage_cache_size,
+    )

@@ -105,10 +105,26 @@ def run(settings: Settings) -> int:
     return 0
 
 
+def use_event_loop(name: str) -> str:
+    """Make ``name``'s loop the current one (python-telegram-bot runs on the current loop);
+    the standard loop where uvloop is not installed (Windows). Returns the loop used."""
+    if name == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            log.warning("uvloop is not installed: using the standard asyncio event loop")
+        else:
+            asyncio.set_event_loop(uvloop.new_event_loop())
+            return "uvloop"
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    return "asyncio"
+
+
 def _serve(settings: Settings) -> None:
     from bot.app import build_application
 
     app = build_application(settings)
+    use_event_loop(settings.event_loop)
     if settings.webhook_url:
         assert settings.webhook_secret is not None  # Settings refuses webhook mode without it
         log_webhook_refusals()

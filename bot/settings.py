@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     telegram_http: Literal["aiohttp", "httpx"] = "aiohttp"
     # Connections kept open to the Bot API for sending (aiohttp).
     telegram_pool_size: int = Field(default=64, ge=1, le=1024)
+    # The event loop of `ipdesk run`: uvloop (less CPU per message) or the standard asyncio.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     # Where the default SQLite database, backups and logs live (not the current folder).
     ipdesk_home: Path = Field(default_factory=home_from_environment)
@@ -144,6 +146,8 @@ class Settings(BaseSettings):
     # replies to members always find room; 0 lifts this cap (TELEGRAM_MAX_RATE still applies).
     broadcast_max_rate: float = Field(default=20, ge=0)
     concurrent_updates: int = Field(default=16, ge=1, le=256)
+    # Triage decisions remembered per process for repeated questions (0: none).
+    triage_cache_size: int = Field(default=1024, ge=0)
     flood_max_messages: int = Field(default=8, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
 

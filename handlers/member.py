@@ -120,7 +120,7 @@ async def answer_question(
     # Phrasings added meanwhile, by any process (the version was read with the sender).
     arrival = context.arrival
     await services.knowledge.refresh(arrival.phrasings_version if arrival else None)
-    decision = services.engine.triage(text, lang_hint=profile.lang)
+    decision = services.knowledge.triage(text, lang_hint=profile.lang)
     detected = detect_language(text)
     logged = await services.questions.record(
         profile.id,
