@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from datetime import timedelta
 
+from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
@@ -23,6 +26,7 @@ from bot.services.experts import ExpertService
 from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
+from bot.services.inbox import Inbox
 from bot.services.members import MemberService
 from bot.services.outbox import CARD, Outbox, OutboxPreparer
 from bot.services.outbox import PREFIX as OUTBOX_PREFIX
@@ -36,9 +40,9 @@ from bot.services.roles import RoleService
 from bot.services.stats import StatsService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
-from bot.updates import PerChatUpdateProcessor
+from bot.updates import HOLD_ENV, DurableUpdateQueue, PerChatUpdateProcessor
 from db.migrate import upgrade
-from db.session import make_engine, make_session_factory
+from db.session import is_sqlite, make_engine, make_session_factory
 from handlers import housekeeping, register
 from handlers.board import card_sender, ticket_changed
 from handlers.broadcast import start_lane
@@ -85,6 +89,7 @@ def build_services(settings: Settings) -> Services:
         privacy=PrivacyService(sessions),
         outbox=outbox,
         conversation=ConversationService(relay, members, outbox, settings.staff_chat_id),
+        inbox=Inbox(sessions),
     )
 
 
@@ -96,6 +101,7 @@ async def _post_init(app: IpdeskApp) -> None:
     if promoted:
         log.info("admins from ADMIN_USER_IDS: %s", ", ".join(map(str, promoted)))
     await set_menus(app)
+    await _resume_inbox(app)
 
     resent = await services.conversation.redeliver()
     if resent:
@@ -105,6 +111,55 @@ async def _post_init(app: IpdeskApp) -> None:
     if app.job_queue is not None:
         housekeeping.install(app.job_queue, services.settings)
     log.info("ipdesk ready: %d FAQ entries", len(services.engine.kb))
+
+
+async def _resume_inbox(app: IpdeskApp) -> None:
+    """Queue the updates stored but not handled before the last stop (before polling
+    starts, so they come first), and keep this process's claims fresh while it runs."""
+    services = app.bot_data.services
+    inbox = services.inbox
+    lease = timedelta(seconds=services.settings.inbox_lease_seconds)
+    # SQLite is one process: everything unfinished is ours. On PostgreSQL another process may
+    # be handling its own updates; an update is taken over once its claim has expired.
+    resumed = await _take_over(app, None if is_sqlite(services.db) else lease)
+    if resumed:
+        log.info("inbox: %d update(s) stored before the last stop queued again", resumed)
+    pruned = await inbox.prune()
+    if pruned:
+        log.info("inbox: %d handled update(s) older than a day forgotten", pruned)
+    if app.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    app.job_queue.run_repeating(
+        _inbox_tick, interval=lease / 3, first=lease / 3, name="inbox", data=lease
+    )
+
+
+async def _take_over(app: IpdeskApp, lease: timedelta | None) -> int:
+    inbox = app.bot_data.services.inbox
+    queue = app.update_queue
+    assert isinstance(queue, DurableUpdateQueue)
+    taken = 0
+    for update_id, payload in await inbox.claim_unfinished(lease):
+        try:
+            update = Update.de_json(json.loads(payload), app.bot)
+        except (ValueError, TypeError, KeyError):
+            log.warning("inbox: stored update %d could not be read; skipped", update_id)
+            await inbox.done(update_id)
+            continue
+        queue.replay(update)
+        taken += 1
+    return taken
+
+
+async def _inbox_tick(context: Context) -> None:
+    inbox = context.services.inbox
+    lease = context.job.data if context.job is not None else None
+    assert isinstance(lease, timedelta)
+    await inbox.renew()
+    taken = await _take_over(context.application, lease)  # type: ignore[arg-type]
+    if taken:
+        log.info("inbox: %d update(s) of a stopped process taken over", taken)
+    await inbox.prune()
 
 
 async def _start_followups(app: IpdeskApp) -> None:
@@ -152,6 +207,7 @@ async def _start_followups(app: IpdeskApp) -> None:
 async def _post_shutdown(app: IpdeskApp) -> None:
     await app.bot_data.services.outreach.stop_lane()
     await app.bot_data.services.outbox.close()
+    await app.bot_data.services.inbox.close()
     await app.bot_data.services.db.dispose()
 
 
@@ -169,12 +225,17 @@ def build_application(
     if not secret:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     context_types = ContextTypes(context=Context, bot_data=BotData)
+    services = services or build_services(settings)
+    processor = PerChatUpdateProcessor(
+        settings.concurrent_updates, services.inbox, hold=os.environ.get(HOLD_ENV) == "1"
+    )
     builder = (
         Application.builder()
         .token(secret)
         .context_types(context_types)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
-        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
+        .update_queue(DurableUpdateQueue(services.inbox))
+        .concurrent_updates(processor)
         .defaults(Defaults(tzinfo=settings.zone))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -195,7 +256,7 @@ def build_application(
         builder = builder.request(AiohttpRequest(settings.telegram_pool_size))
         builder = builder.get_updates_request(AiohttpRequest(1))
     app: IpdeskApp = builder.build()  # type: ignore[assignment]
-    app.bot_data.attach(services or build_services(settings))
+    app.bot_data.attach(services)
 
     register(app)
     return app

@@ -18,6 +18,7 @@ from bot.services.experts import ExpertService
 from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
+from bot.services.inbox import Inbox
 from bot.services.members import MemberService
 from bot.services.outbox import Outbox
 from bot.services.outreach import OutreachService
@@ -59,6 +60,7 @@ class Services:
     privacy: PrivacyService
     outbox: Outbox
     conversation: ConversationService
+    inbox: Inbox
 
     @property
     def engine(self) -> TriageEngine:

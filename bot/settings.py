@@ -186,6 +186,9 @@ class Settings(BaseSettings):
     reminder_poll_seconds: float = Field(default=30.0, gt=0)
     reminder_lease_seconds: float = Field(default=300.0, gt=0)
     reminder_max_attempts: int = Field(default=6, ge=1)
+    # An update stored in the inbox but not handled by a process that stopped renewing its
+    # claim for this long is handled by another one (PostgreSQL, several processes).
+    inbox_lease_seconds: float = Field(default=60.0, ge=3)
 
     # Personal data: question texts and personal fields of tickets closed longer ago than
     # this are anonymised by a daily job (0: keep until a member asks to be forgotten).

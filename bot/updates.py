@@ -1,15 +1,31 @@
-"""Process updates of different chats concurrently, each chat's updates in arrival order."""
+"""How updates come in: stored in the inbox first, then handled per chat in arrival order.
+
+* :class:`DurableUpdateQueue` is python-telegram-bot's update queue. The poller puts every
+  fetched update into it before it confirms the batch (the next getUpdates offset), and the
+  webhook server before it answers 200; ``put`` returns only after the update is committed
+  to the inbox (bot/services/inbox.py), and an update_id stored before is dropped there.
+* :class:`PerChatUpdateProcessor` handles different chats concurrently and marks each update
+  done in the inbox once it has been handled.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.services.inbox import Arrival, Inbox
+
+log = logging.getLogger(__name__)
+
 UNBOUNDED = 2**30
+HOLD_ENV = "IPDESK_E2E_HOLD_UPDATES"
+"""Test-only: "1" makes the processor store and confirm updates but never handle them, so an
+end-to-end test can kill the bot with fetched, unhandled updates (tests/e2e/test_inbox.py)."""
 
 
 def chat_key(update: object) -> int | None:
@@ -22,6 +38,27 @@ def chat_key(update: object) -> int | None:
     return None
 
 
+def arrival(update: Update) -> Arrival:
+    return Arrival(update.update_id, chat_key(update), update.to_json())
+
+
+class DurableUpdateQueue(asyncio.Queue[object]):
+    """The application's update queue: an update enters it only once stored in the inbox."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self._inbox = inbox
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and not await self._inbox.accept(arrival(item)):
+            return  # seen before: handled, or being handled
+        await super().put(item)
+
+    def replay(self, update: Update) -> None:
+        """Queue an update taken from the inbox (stored already)."""
+        self.put_nowait(update)
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """One member's slow database write must not hold up every other member, but a
     member's own messages (question, then button press) must still be handled in order.
@@ -31,10 +68,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     flooding chat's queue waits on its own lock, not in front of everybody else.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(
+        self, max_concurrent_updates: int, inbox: Inbox | None = None, *, hold: bool = False
+    ) -> None:
         # PTB's own semaphore is taken before do_process_update (process_update is final),
         # so it is left unbounded and the real limit, ``_slots``, is taken after the lock.
         self._limit = max_concurrent_updates
+        self._inbox = inbox
+        self._hold = hold
         super().__init__(UNBOUNDED)
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._busy = 0
@@ -60,6 +101,24 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 self._busy -= 1
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self._hold:
+            log.warning("%s is set: update not handled", HOLD_ENV)
+            await asyncio.Event().wait()
+        try:
+            await self._in_turn(update, coroutine)
+        except Exception:
+            await self._done(update)  # a handler that fails would fail again: not retried
+            raise
+        await self._done(update)
+
+    async def _done(self, update: object) -> None:
+        # Marked after the handler's own commits, not in the same transaction: a crash in
+        # between hands this one update to the next start again. A message for an expert is
+        # then recognised by its chat and message id and not relayed twice.
+        if self._inbox is not None and isinstance(update, Update):
+            await self._inbox.done(update.update_id)
+
+    async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await self._run(coroutine)

@@ -537,3 +537,25 @@ class AlertTicket(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class InboxUpdate(Base):
+    """An update as Telegram sent it, stored before it is confirmed (getUpdates offset) or
+    answered (webhook 200) and handled from here once (bot/services/inbox.py).
+
+    ``payload`` holds what members wrote: it is cleared when the update is done, and done rows
+    (kept only so that a re-delivered update_id is recognised) are pruned after a day.
+    """
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (Index("ix_inbox_updates_done_claimed", "done_at", "claimed_at"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[str | None] = mapped_column(Text)
+    # the process handling it and when it took it (renewed while it runs); another process
+    # takes over an unfinished update whose claim has expired
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    done_at: Mapped[datetime | None]

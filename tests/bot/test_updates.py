@@ -1,12 +1,15 @@
-"""Per-chat ordering with cross-chat concurrency."""
+"""Per-chat ordering with cross-chat concurrency; updates stored before they are queued."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.updates import PerChatUpdateProcessor, chat_key
+from bot.services.inbox import Inbox
+from bot.updates import DurableUpdateQueue, PerChatUpdateProcessor, chat_key
+from db.session import SessionFactory
 
 
 def _update(update_id: int, chat_id: int) -> Update:
@@ -83,3 +86,54 @@ async def test_a_flooding_chat_holds_one_slot_and_others_are_served() -> None:
     await asyncio.gather(*flood_tasks, other_task)
     assert most_of_chat_10 == 1
     assert processor._locks == {}
+
+
+async def test_an_update_enters_the_queue_once_stored_and_is_done_once_handled(
+    sessions: SessionFactory,
+) -> None:
+    inbox = Inbox(sessions, owner="test")
+    queue = DurableUpdateQueue(inbox)
+    await queue.put(_update(1, 10))
+    await queue.put(_update(1, 10))  # Telegram delivers it again: dropped
+    await queue.put(_update(2, 10))
+    taken = [queue.get_nowait(), queue.get_nowait()]
+    assert [u.update_id for u in taken if isinstance(u, Update)] == [1, 2]
+    assert queue.empty()
+    assert await inbox.pending() == 2
+
+    processor = PerChatUpdateProcessor(4, inbox)
+
+    async def fine() -> None:
+        return None
+
+    async def broken() -> None:
+        raise ValueError("a handler bug")
+
+    await processor.process_update(_update(1, 10), fine())
+    with pytest.raises(ValueError, match="a handler bug"):
+        await processor.process_update(_update(2, 10), broken())
+    assert await inbox.pending() == 0  # a failing update is not retried forever
+    await queue.put(_update(2, 10))
+    assert queue.empty()  # handled before: never again
+    await inbox.close()
+
+
+async def test_an_update_cancelled_mid_handling_stays_unfinished(
+    sessions: SessionFactory,
+) -> None:
+    inbox = Inbox(sessions, owner="test")
+    await DurableUpdateQueue(inbox).put(_update(5, 10))
+    processor = PerChatUpdateProcessor(4, inbox)
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(processor.process_update(_update(5, 10), slow()))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await inbox.pending() == 1  # handled again at the next start
+    await inbox.close()

@@ -1,0 +1,107 @@
+"""The durable inbox on SQLite and PostgreSQL: stored once, handled once, taken over once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.services.inbox import DONE_KEPT, Arrival, Inbox
+from db.models import InboxUpdate
+from db.session import SessionFactory
+
+
+def arrival(update_id: int, chat_id: int = 7) -> Arrival:
+    return Arrival(update_id, chat_id, f'{{"update_id": {update_id}, "text": "商标续展"}}')
+
+
+@pytest.fixture
+async def inbox(sessions: SessionFactory) -> AsyncIterator[Inbox]:
+    box = Inbox(sessions, owner="one")
+    yield box
+    await box.close()
+
+
+async def rows(sessions: SessionFactory) -> dict[int, InboxUpdate]:
+    async with sessions() as s:
+        return {r.update_id: r for r in (await s.execute(select(InboxUpdate))).scalars()}
+
+
+async def test_an_update_is_new_once(inbox: Inbox, sessions: SessionFactory) -> None:
+    assert await inbox.accept(arrival(1)) is True
+    assert await inbox.accept(arrival(1)) is False  # re-delivered while being handled
+    stored = (await rows(sessions))[1]
+    assert stored.payload is not None
+    assert "商标续展" in stored.payload
+    assert (stored.chat_id, stored.claimed_by, stored.done_at) == (7, "one", None)
+
+    await inbox.done(1)
+    stored = (await rows(sessions))[1]
+    assert stored.done_at is not None
+    assert stored.payload is None  # what the member wrote is not kept once handled
+    assert await inbox.accept(arrival(1)) is False  # re-delivered after it was handled
+    assert await inbox.pending() == 0
+
+
+async def test_concurrent_arrivals_share_one_commit(inbox: Inbox) -> None:
+    """Accepts (and done marks) that wait together are written in one transaction; each
+    caller resumes only after it, and of two copies of one update only one is new."""
+    results = await asyncio.gather(
+        *(inbox.accept(arrival(i)) for i in range(100, 120)), inbox.accept(arrival(100))
+    )
+    assert results[:20] == [True] * 20
+    assert results[20] is False
+    assert inbox.commits == 1
+    await asyncio.gather(*(inbox.done(i) for i in range(100, 120)))
+    assert inbox.commits == 2
+    assert await inbox.pending() == 0
+
+
+async def test_unfinished_updates_are_taken_over_once(sessions: SessionFactory) -> None:
+    dead = Inbox(sessions, owner="dead")
+    for update_id in (3, 1, 2):
+        assert await dead.accept(arrival(update_id))
+    await dead.done(2)
+    await dead.close()
+
+    # Another process: the claims are fresh, so within the lease nothing is taken.
+    other = Inbox(sessions, owner="other")
+    assert await other.claim_unfinished(timedelta(seconds=60)) == []
+    # A single process at start-up takes every unfinished one, in update order, once.
+    restarted = Inbox(sessions, owner="restarted")
+    taken = await restarted.claim_unfinished(None)
+    assert [update_id for update_id, _ in taken] == [1, 3]
+    assert all("商标续展" in payload for _, payload in taken)
+    assert await restarted.claim_unfinished(None) == []
+
+    # The restarted process stops renewing: after the lease the other one takes over.
+    async with sessions() as s, s.begin():
+        await s.execute(
+            update(InboxUpdate).values(claimed_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    late = Inbox(sessions, owner="late")
+    assert [u for u, _ in await late.claim_unfinished(timedelta(seconds=60))] == [1, 3]
+    assert await late.renew() == 2
+    assert await Inbox(sessions, owner="x").claim_unfinished(timedelta(seconds=60)) == []
+    for box in (other, restarted, late):
+        await box.close()
+
+
+async def test_handled_updates_are_forgotten_after_a_day(
+    inbox: Inbox, sessions: SessionFactory
+) -> None:
+    for update_id in (1, 2, 3):
+        await inbox.accept(arrival(update_id))
+    await inbox.done(1)
+    await inbox.done(2)
+    async with sessions() as s, s.begin():
+        await s.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == 1)
+            .values(done_at=datetime.now(UTC) - DONE_KEPT - timedelta(minutes=1))
+        )
+    assert await inbox.prune() == 1
+    assert set(await rows(sessions)) == {2, 3}  # a recent done one, and the unfinished one
