@@ -18,7 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.services.inbox import Arrival, Inbox
+from bot.services.inbox import Arrival, Inbox, replay_scope
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         await super().put(item)
 
     def replay(self, update: Update) -> None:
-        """Queue an update taken from the inbox (stored already)."""
+        """Queue an update taken from the inbox (stored already; perhaps partly handled)."""
+        self._inbox.replayed(update.update_id)
         self.put_nowait(update)
 
 
@@ -104,8 +105,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self._hold:
             log.warning("%s is set: update not handled", HOLD_ENV)
             await asyncio.Event().wait()
+        replayed = (
+            self._inbox is not None
+            and isinstance(update, Update)
+            and self._inbox.was_replayed(update.update_id)
+        )
         try:
-            await self._in_turn(update, coroutine)
+            with replay_scope(replayed):
+                await self._in_turn(update, coroutine)
         except Exception:
             await self._done(update)  # a handler that fails would fail again: not retried
             raise
@@ -113,8 +120,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def _done(self, update: object) -> None:
         # Marked after the handler's own commits, not in the same transaction: a crash in
-        # between hands this one update to the next start again. A message for an expert is
-        # then recognised by its chat and message id and not relayed twice.
+        # between hands this one update to the next start again, handled in replay_scope.
+        # A question or a message for an expert is then recognised by its chat and message
+        # id and not recorded twice (the reply may be sent again).
         if self._inbox is not None and isinstance(update, Update):
             await self._inbox.done(update.update_id)
 

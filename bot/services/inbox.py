@@ -21,6 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +38,24 @@ log = logging.getLogger(__name__)
 
 DONE_KEPT = timedelta(days=1)
 """How long a done update_id is remembered: Telegram keeps an unconfirmed update for 24 h."""
+
+
+_REPLAYING: ContextVar[bool] = ContextVar("ipdesk_inbox_replaying", default=False)
+
+
+def replaying() -> bool:
+    """True while an update stored before the last stop is handled again: its handler may
+    have committed something then, so a service that records it looks for it first."""
+    return _REPLAYING.get()
+
+
+@contextmanager
+def replay_scope(replayed: bool) -> Iterator[None]:
+    token = _REPLAYING.set(replayed)
+    try:
+        yield
+    finally:
+        _REPLAYING.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +87,7 @@ class Inbox:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        self._replayed: set[int] = set()
         self.commits = 0
         """Transactions committed by the writer (for tests and benchmarks)."""
 
@@ -77,8 +99,16 @@ class Inbox:
         new = await self._committed(batch)
         return first is arrival and arrival.update_id in new
 
+    def replayed(self, update_id: int) -> None:
+        """Note an update taken over from the inbox (see :func:`replaying`)."""
+        self._replayed.add(update_id)
+
+    def was_replayed(self, update_id: int) -> bool:
+        return update_id in self._replayed
+
     async def done(self, update_id: int) -> None:
         """Mark an update handled (its text is dropped); returns after the commit."""
+        self._replayed.discard(update_id)
         batch = self._enqueue()
         batch.done.add(update_id)
         await self._committed(batch)

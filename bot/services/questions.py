@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.arrival import table
+from bot.services.inbox import replaying
 from db.models import FaqView, Question, User
 from db.session import SessionFactory
 from faq.engine import Decision
@@ -75,6 +77,10 @@ class QuestionLog:
         """
         answered = decision.action in ("answer", "tentative") and decision.faq_id
         async with self._sessions() as s, s.begin():
+            if replaying():  # handled before a stop, perhaps recorded then
+                again = await _recorded(s, chat_id, message_id, decision.text)
+                if again is not None:
+                    return again
             conn = await s.connection()
             question = {
                 "user_id": user_id,
@@ -150,3 +156,27 @@ class QuestionLog:
                 .limit(limit)
             )
             return list(rows.scalars())
+
+
+async def _recorded(
+    s: AsyncSession, chat_id: int, message_id: int | None, text: str
+) -> LoggedDecision | None:
+    """The question recorded for this message (and text: an edit is a new one), if any."""
+    if message_id is None:
+        return None
+    question_id = await s.scalar(
+        select(Question.id)
+        .where(
+            Question.chat_id == chat_id, Question.message_id == message_id, Question.text == text
+        )
+        .order_by(Question.id)
+        .limit(1)
+    )
+    if question_id is None:
+        return None
+    view_id = await s.scalar(
+        select(FaqView.id)
+        .where(FaqView.question_id == question_id, FaqView.source == "answer")
+        .limit(1)
+    )
+    return LoggedDecision(question_id, view_id)

@@ -6,6 +6,7 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 from bot.services.dialog import DialogState
+from bot.services.inbox import replay_scope
 from bot.services.members import MemberService, TelegramIdentity
 from bot.services.questions import Feedback, FeedbackResult, QuestionLog
 from bot.services.tickets import TicketService
@@ -68,6 +69,19 @@ async def test_feedback_only_on_own_views_and_once(sessions: SessionFactory) -> 
     assert await log.view(ALICE.id, logged.view_id) is None
     assert await log.question(ALICE.id, logged.question_id) is None
     assert await log.recent_faq_ids(BO.id) == ["tm-term-renewal"]
+
+
+async def test_a_replayed_question_is_recorded_once(sessions: SessionFactory) -> None:
+    """An update handled again after a stop (bot/services/inbox.py) finds its question."""
+    members, log = MemberService(sessions), QuestionLog(sessions)
+    await members.touch(BO)
+    first = await log.record(BO.id, BO.id, 9, _decision("商标续展"))
+    with replay_scope(True):
+        again = await log.record(BO.id, BO.id, 9, _decision("商标续展"))
+        edited = await log.record(BO.id, BO.id, 9, _decision("商标续展费用"))
+    assert again == first
+    assert edited.question_id != first.question_id  # an edit is a new question
+    assert (await log.record(BO.id, BO.id, 9, _decision("商标续展"))) != first  # not replaying
 
 
 async def test_escalations_and_fallbacks_log_no_view(sessions: SessionFactory) -> None:

@@ -1,9 +1,13 @@
-"""The durable inbox with a real process: updates fetched and confirmed, then kill -9 before
-they are handled; after the restart every member message is answered exactly once.
+"""The durable inbox with a real process and kill -9.
 
-The bot runs first with IPDESK_E2E_HOLD_UPDATES=1 (bot/updates.py): it fetches, stores and
-confirms updates as usual, but handles none. Python-telegram-bot alone would lose them:
-Telegram (the emulator) forgets an update once the next getUpdates offset confirms it.
+* Updates fetched and confirmed, then the bot killed before it handles them: the bot runs
+  with IPDESK_E2E_HOLD_UPDATES=1 (bot/updates.py), so it fetches, stores and confirms
+  updates as usual but handles none. Python-telegram-bot alone would lose them: Telegram
+  (the emulator) forgets an update once the next getUpdates offset confirms it.
+* The bot killed while the emulator holds its reply: the question was recorded, the answer
+  not delivered. After the restart the update is handled again: answered once, recorded once.
+
+Each test starts from a running bot without the hold and leaves one running.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ QUESTIONS = [
     "作品登记怎么办？",
     "协会的办公时间是什么？",
 ]
+HELP_STARTS = "使用说明"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +42,6 @@ def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         emulator,
         STAFF_CHAT_ID=str(STAFF_CHAT_ID),
         ADMIN_USER_IDS=str(ADMIN_ID),
-        **{HOLD_ENV: "1"},
     )
     proc.start()
     wait_until_polling(emulator)
@@ -56,26 +60,65 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float = 60) -> No
             await asyncio.sleep(0.05)
 
 
-async def confirmed(client: EmulatorClient) -> bool:
-    """The bot has confirmed every update: Telegram would forget them now."""
-    return await client.pending_updates() == []
+async def kill9_and_start(client: EmulatorClient, bot: BotProcess, *, hold: bool) -> None:
+    """kill -9, start again (holding updates or not), wait until it polls."""
+    bot.kill9()
+    if hold:
+        bot.env[HOLD_ENV] = "1"
+    else:
+        bot.env.pop(HOLD_ENV, None)
+    seen = max((c.seq for c in await client.api_calls()), default=0)
+    bot.start()
+
+    async def polling() -> bool:
+        return bool(await client.api_calls("getUpdates", since=seen))
+
+    await until(polling)
 
 
 def database(bot: BotProcess) -> sqlite3.Connection:
     return sqlite3.connect(bot.env["DATABASE_URL"].split(":///", 1)[1])
 
 
+def questions_of(bot: BotProcess, members: list[int]) -> dict[int, int]:
+    with closing(database(bot)) as db:
+        rows = db.execute(
+            "SELECT user_id, count(*) FROM questions WHERE user_id BETWEEN ? AND ?"
+            " GROUP BY user_id",
+            (min(members), max(members)),
+        ).fetchall()
+    return dict(rows)
+
+
+async def inbox_emptied(bot: BotProcess) -> None:
+    """Wait until every update is done and no text is kept (the last update is marked done
+    just after its reply is sent)."""
+
+    async def emptied() -> bool:
+        with closing(database(bot)) as db:
+            left = db.execute(
+                "SELECT count(*) FROM inbox_updates WHERE done_at IS NULL OR payload IS NOT NULL"
+            ).fetchone()[0]
+        return bool(left == 0)
+
+    await until(emptied)
+
+
 async def test_fetched_but_unhandled_updates_survive_kill9_and_are_answered_once(
     client: EmulatorClient, bot: BotProcess, new_user_id: int
 ) -> None:
+    await kill9_and_start(client, bot, hold=True)
     members = [new_user_id + 1000 * i for i in range(MEMBERS)]
     for member in members:
         await client.create_user(member, "周", language_code="zh-hans")
     for question in QUESTIONS:
         for member in members:
             await client.send_text(member, question)
-    await until(lambda: confirmed(client))
 
+    async def confirmed() -> bool:
+        return await client.pending_updates() == []  # Telegram would forget them now
+
+    await until(confirmed)
     # Fetched, confirmed and stored, not handled: nothing answered yet.
     with closing(database(bot)) as db:
         stored = db.execute(
@@ -85,38 +128,48 @@ async def test_fetched_but_unhandled_updates_survive_kill9_and_are_answered_once
     for member in members:
         assert await client.messages(member) == []
 
-    bot.kill9()
-    del bot.env[HOLD_ENV]
-    seen = max((c.seq for c in await client.api_calls()), default=0)
-    bot.start()
-
-    async def polling() -> bool:
-        return bool(await client.api_calls("getUpdates", since=seen))
-
-    await until(polling)
-
+    await kill9_and_start(client, bot, hold=False)
     # /help from each member after the restart: a chat's updates are handled in order, so
     # once it is answered every earlier update of the chat (and any repeat) has been handled.
     for member in members:
         await client.send_text(member, "/help")
     for member in members:
-        await client.wait_for_messages(member, after_message_id=0, count=6, timeout=60)
+        await client.wait_for_messages(
+            member, after_message_id=0, count=len(QUESTIONS) + 1, timeout=60
+        )
     for member in members:
         replies = [m.body for m in await client.messages(member)]
         assert len(replies) == len(QUESTIONS) + 1, (member, replies)
-        assert replies[-1].startswith("使用说明"), replies[-1]
-        assert not any(r.startswith("使用说明") for r in replies[:-1])
+        assert replies[-1].startswith(HELP_STARTS), replies[-1]
+        assert not any(r.startswith(HELP_STARTS) for r in replies[:-1])
 
-    with closing(database(bot)) as db:
-        asked = dict(
-            db.execute(
-                "SELECT user_id, count(*) FROM questions WHERE user_id BETWEEN ? AND ?"
-                " GROUP BY user_id",
-                (min(members), max(members)),
-            ).fetchall()
-        )
-        unfinished = db.execute(
-            "SELECT count(*) FROM inbox_updates WHERE done_at IS NULL OR payload IS NOT NULL"
-        ).fetchone()[0]
-    assert asked == {m: len(QUESTIONS) for m in members}  # each question recorded once
-    assert unfinished == 0  # all done, and no member text kept in the inbox
+    # each question recorded once; all done, and no member's text kept in the inbox
+    assert questions_of(bot, members) == {m: len(QUESTIONS) for m in members}
+    await inbox_emptied(bot)
+
+
+async def test_killed_while_its_answer_is_in_flight_the_member_is_answered_once(
+    client: EmulatorClient, bot: BotProcess, new_user_id: int
+) -> None:
+    member = new_user_id
+    await client.create_user(member, "吴", language_code="zh-hans")
+    # The emulator holds the bot's next message to this member (and then fails it).
+    await client.inject_fault("sendMessage", error_code=502, delay=120, chat_id=member)
+    seen = max((c.seq for c in await client.api_calls()), default=0)
+    await client.send_text(member, QUESTIONS[0])
+
+    async def answer_in_flight() -> bool:
+        calls = await client.api_calls("sendMessage", since=seen)
+        return any(str(c.params.get("chat_id")) == str(member) for c in calls)
+
+    await until(answer_in_flight)
+    assert questions_of(bot, [member]) == {member: 1}  # recorded before the answer is sent
+    await kill9_and_start(client, bot, hold=False)
+
+    await client.send_text(member, "/help")
+    await client.wait_for_messages(member, after_message_id=0, count=2, timeout=60)
+    replies = [m.body for m in await client.messages(member)]
+    assert len(replies) == 2, replies
+    assert replies[-1].startswith(HELP_STARTS)
+    assert questions_of(bot, [member]) == {member: 1}  # handled again, not recorded again
+    await inbox_emptied(bot)
