@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
@@ -23,6 +24,8 @@ from bot.services.inbox import Arrival, Inbox, replay_scope
 log = logging.getLogger(__name__)
 
 UNBOUNDED = 2**30
+RETRY_FIRST, RETRY_MAX = 1.0, 30.0
+"""Seconds between attempts to store an update while the database fails."""
 HOLD_ENV = "IPDESK_E2E_HOLD_UPDATES"
 """Test-only: "1" makes the processor store and confirm updates but never handle them, so an
 end-to-end test can kill the bot with fetched, unhandled updates (tests/e2e/test_inbox.py)."""
@@ -50,9 +53,26 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         self._inbox = inbox
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and not await self._inbox.accept(arrival(item)):
+        if isinstance(item, Update) and not await self._store(item):
             return  # seen before: handled, or being handled
         await super().put(item)
+
+    async def _store(self, update: Update) -> bool:
+        # Until the update is stored it must not be confirmed: keep trying (this holds up
+        # polling, or the webhook's answer) rather than let an error end PTB's polling loop.
+        pause = RETRY_FIRST
+        while True:
+            try:
+                return await self._inbox.accept(arrival(update))
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning(
+                    "inbox: update %d not stored (%s); trying again in %.0f s",
+                    update.update_id,
+                    type(exc).__name__,
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX)
 
     def replay(self, update: Update) -> None:
         """Queue an update taken from the inbox (stored already; perhaps partly handled)."""

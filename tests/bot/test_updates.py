@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from telegram import Chat, Message, Update, User
 
-from bot.services.inbox import Inbox
+from bot import updates
+from bot.services.inbox import Arrival, Inbox
 from bot.updates import DurableUpdateQueue, PerChatUpdateProcessor, chat_key
 from db.session import SessionFactory
 
@@ -136,4 +138,31 @@ async def test_an_update_cancelled_mid_handling_stays_unfinished(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await inbox.pending() == 1  # handled again at the next start
+    await inbox.close()
+
+
+class _FailingOnce(Inbox):
+    """The database refuses the first write (e.g. a dropped connection)."""
+
+    failures = 0
+
+    async def accept(self, arrival: Arrival) -> bool:
+        if self.failures == 0:
+            self.failures += 1
+            raise OperationalError("INSERT", {}, OSError("connection lost"))
+        return await super().accept(arrival)
+
+
+async def test_an_update_the_database_refused_is_stored_on_a_later_try(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put() returns only once the update is stored: polling does not confirm it before, and
+    the error does not end PTB's polling loop."""
+    monkeypatch.setattr(updates, "RETRY_FIRST", 0.0)
+    inbox = _FailingOnce(sessions, owner="test")
+    queue = DurableUpdateQueue(inbox)
+    await queue.put(_update(1, 10))
+    assert inbox.failures == 1
+    assert queue.qsize() == 1
+    assert await inbox.pending() == 1
     await inbox.close()
