@@ -26,7 +26,7 @@ from bot.services.experts import ExpertService
 from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
-from bot.services.inbox import Inbox
+from bot.services.inbox import Inbox, mark_done_with_effects
 from bot.services.members import MemberService
 from bot.services.outbox import CARD, Outbox, OutboxPreparer
 from bot.services.outbox import PREFIX as OUTBOX_PREFIX
@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings) -> Services:
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
+    mark_done_with_effects(sessions)  # the update being handled is done with its first write
     catalog = load_catalog()
     calendar = build_calendar(settings)
     stats = StatsService(sessions, calendar, catalog=catalog)

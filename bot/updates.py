@@ -4,8 +4,9 @@
   fetched update into it before it confirms the batch (the next getUpdates offset), and the
   webhook server before it answers 200; ``put`` returns only after the update is committed
   to the inbox (bot/services/inbox.py), and an update_id stored before is dropped there.
-* :class:`PerChatUpdateProcessor` handles different chats concurrently and marks each update
-  done in the inbox once it has been handled.
+* :class:`PerChatUpdateProcessor` handles different chats concurrently, each in order, and
+  tells the sessions which update is being handled: the first transaction of its handler
+  that writes marks it done in the inbox; one that writes nothing is marked after it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.services.inbox import Arrival, Inbox, replay_scope
+from bot.services.inbox import Arrival, Handling, Inbox, handling
 
 log = logging.getLogger(__name__)
 
@@ -125,26 +126,25 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self._hold:
             log.warning("%s is set: update not handled", HOLD_ENV)
             await asyncio.Event().wait()
-        replayed = (
-            self._inbox is not None
-            and isinstance(update, Update)
-            and self._inbox.was_replayed(update.update_id)
-        )
-        try:
-            with replay_scope(replayed):
+        if self._inbox is None or not isinstance(update, Update):
+            await self._in_turn(update, coroutine)
+            return
+        inbox = self._inbox
+        # Not on cancellation (shutdown): an update cut off stays for the next start.
+        with handling(update.update_id, replayed=inbox.was_replayed(update.update_id)) as it:
+            try:
                 await self._in_turn(update, coroutine)
-        except Exception:
-            await self._done(update)  # a handler that fails would fail again: not retried
-            raise
-        await self._done(update)
+            except Exception:
+                await self._settle(inbox, it)  # a failing handler would fail again
+                raise
+            await self._settle(inbox, it)
 
-    async def _done(self, update: object) -> None:
-        # Marked after the handler's own commits, not in the same transaction: a crash in
-        # between hands this one update to the next start again, handled in replay_scope.
-        # A question or a message for an expert is then recognised by its chat and message
-        # id and not recorded twice (the reply may be sent again).
-        if self._inbox is not None and isinstance(update, Update):
-            await self._inbox.done(update.update_id)
+    @staticmethod
+    async def _settle(inbox: Inbox, it: Handling) -> None:
+        """Mark the update done if no transaction of its handler did (it wrote nothing)."""
+        if not it.done:
+            await inbox.done(it.update_id)
+        inbox.forget_replayed(it.update_id)
 
     async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)

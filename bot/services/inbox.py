@@ -3,14 +3,26 @@
 Telegram forgets an update once the bot confirms it (the next getUpdates offset, or the
 webhook's 200). python-telegram-bot confirms a whole fetched batch before handling it, so a
 crash used to lose what members had just written. Here an update is written to
-``inbox_updates`` first (:meth:`Inbox.accept`), handled, then marked done
-(:meth:`Inbox.done`, which also drops its text). Updates not done when the process died
-are handled at the next start (:meth:`Inbox.claim_unfinished`); an update_id seen before is
-ignored, so a re-delivered update is never handled twice.
+``inbox_updates`` first (:meth:`Inbox.accept`), handled, and marked done (its text
+dropped). Updates not done when the process died are handled at the next start
+(:meth:`Inbox.claim_unfinished`); an update_id seen before is ignored, so a re-delivered
+update is never handled twice.
 
-Writes are grouped: accepts and done marks that arrive while a transaction is being
-committed go together in the next one (one commit for many updates), and each caller
-resumes only after the commit that holds its row.
+**Done in the same transaction as its effects.** The update being handled is known to
+the sessions (:func:`handling`, a context variable): the first transaction of its handler
+that writes also marks it done (:func:`mark_done_with_effects`), before the handler sends
+its reply. A crash before that commit leaves nothing of the handler behind, and the update
+is handled again at the next start; after it, the update is never handled again. A handler
+that writes nothing (``/help``) is marked done after it returns (:meth:`Inbox.done`); one
+that writes in several transactions is done with the first that is not marked
+:func:`preparatory` (recording that a member wrote, before their question is recorded). A
+reply is sent after its commit, so a crash between the two loses that reply, never
+repeats the update. If an update is handled again after a stop (:func:`replaying`), the
+question log and the relay look for what they would record first.
+
+Writes of the inbox itself are grouped: accepts and done marks that arrive while a
+transaction is being committed go together in the next one (one commit for many
+updates), and each caller resumes only after the commit that holds its row.
 
 Two processes (webhook mode on PostgreSQL) each claim what they store; an unfinished update
 whose claim was not renewed within the lease (its process died) is taken over by another.
@@ -19,6 +31,7 @@ whose claim was not renewed within the lease (its process died) is taken over by
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections.abc import Iterator
@@ -27,9 +40,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from db.models import InboxUpdate
 from db.session import SessionFactory
@@ -40,22 +54,106 @@ DONE_KEPT = timedelta(days=1)
 """How long a done update_id is remembered: Telegram keeps an unconfirmed update for 24 h."""
 
 
-_REPLAYING: ContextVar[bool] = ContextVar("ipdesk_inbox_replaying", default=False)
+@dataclass(slots=True)
+class Handling:
+    """The update whose handler runs in this context."""
+
+    update_id: int
+    replayed: bool = False
+    marking: bool = False
+    done: bool = False
+    """Marked done in a committed transaction of its handler."""
+
+
+_HANDLING: ContextVar[Handling | None] = ContextVar("ipdesk_inbox_handling", default=None)
+_PREPARATORY: ContextVar[bool] = ContextVar("ipdesk_inbox_preparatory", default=False)
+_WROTE = "ipdesk_wrote"
 
 
 def replaying() -> bool:
     """True while an update stored before the last stop is handled again: its handler may
     have committed something then, so a service that records it looks for it first."""
-    return _REPLAYING.get()
+    current = _HANDLING.get()
+    return current is not None and current.replayed
 
 
 @contextmanager
-def replay_scope(replayed: bool) -> Iterator[None]:
-    token = _REPLAYING.set(replayed)
+def handling(update_id: int, *, replayed: bool = False) -> Iterator[Handling]:
+    current = Handling(update_id, replayed)
+    token = _HANDLING.set(current)
+    try:
+        yield current
+    finally:
+        _HANDLING.reset(token)
+
+
+@contextmanager
+def preparatory() -> Iterator[None]:
+    """Transactions in this block are bookkeeping that may be repeated (recording that a
+    user wrote, their language), not the effect of the update: they do not mark it done."""
+    token = _PREPARATORY.set(True)
     try:
         yield
     finally:
-        _REPLAYING.reset(token)
+        _PREPARATORY.reset(token)
+
+
+class InboxSession(Session):
+    """A session that marks the update being handled done in its first writing commit."""
+
+
+def mark_done_with_effects(sessions: SessionFactory) -> None:
+    """Make the sessions of this factory mark the update being handled done in the first
+    transaction of its handler that writes (see the module's docstring)."""
+    sessions.configure(sync_session_class=InboxSession)
+
+
+@event.listens_for(InboxSession, "do_orm_execute")
+def _note_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(InboxSession, "after_flush")
+def _note_flush(session: Session, _context: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info[_WROTE] = True
+
+
+@event.listens_for(InboxSession, "before_commit")
+def _mark_done(session: Session) -> None:
+    current = _HANDLING.get()
+    if current is None or current.done or current.marking or _PREPARATORY.get():
+        return
+    if not (session.info.get(_WROTE) or session.new or session.dirty or session.deleted):
+        return
+    current.marking = True
+    session.info[_HANDLING.name] = current
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == current.update_id, InboxUpdate.done_at.is_(None))
+        .values(done_at=_now(), payload=None)
+    )
+
+
+@event.listens_for(InboxSession, "after_commit")
+def _marked(session: Session) -> None:
+    current = session.info.pop(_HANDLING.name, None)
+    if isinstance(current, Handling):
+        current.marking, current.done = False, True
+
+
+@event.listens_for(InboxSession, "after_rollback")
+def _not_marked(session: Session) -> None:
+    current = session.info.pop(_HANDLING.name, None)
+    if isinstance(current, Handling):
+        current.marking = False
+
+
+@event.listens_for(InboxSession, "after_transaction_end")
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +204,11 @@ class Inbox:
     def was_replayed(self, update_id: int) -> bool:
         return update_id in self._replayed
 
+    def forget_replayed(self, update_id: int) -> None:
+        self._replayed.discard(update_id)
+
     async def done(self, update_id: int) -> None:
         """Mark an update handled (its text is dropped); returns after the commit."""
-        self._replayed.discard(update_id)
         batch = self._enqueue()
         batch.done.add(update_id)
         await self._committed(batch)
@@ -117,7 +217,10 @@ class Inbox:
         if self._closed:
             raise RuntimeError("the inbox is closed")
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
+            # a context of its own: the writer's commits mark no handled update done
+            self._writer = asyncio.create_task(
+                self._write_loop(), name="inbox-writer", context=contextvars.Context()
+            )
         if self._next.committed is None:
             self._next.committed = asyncio.get_running_loop().create_future()
         self._wake.set()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LANG, normalise_lang
 from bot.services.dialog import DialogState, parse_state
+from bot.services.inbox import preparatory
 from db.models import Role, User
 from db.session import SessionFactory
 from faq.models import Lang
@@ -131,7 +132,12 @@ class MemberService:
         self._sessions = sessions
 
     async def touch(self, who: TelegramIdentity, detected: Lang | None = None) -> Profile:
-        """Record that this user is talking to us; remember the language they wrote in."""
+        """Record that this user is talking to us; remember the language they wrote in.
+        Repeatable bookkeeping: it does not mark the update being handled done."""
+        with preparatory():
+            return await self._touch(who, detected)
+
+    async def _touch(self, who: TelegramIdentity, detected: Lang | None) -> Profile:
         async with self._sessions() as s, s.begin():
             user = await upsert_user(s, who)
             if detected is not None and user.detected_lang != detected:

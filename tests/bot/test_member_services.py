@@ -6,7 +6,7 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 from bot.services.dialog import DialogState
-from bot.services.inbox import replay_scope
+from bot.services.inbox import handling
 from bot.services.members import MemberService, TelegramIdentity
 from bot.services.questions import Feedback, FeedbackResult, QuestionLog
 from bot.services.tickets import TicketService
@@ -76,7 +76,7 @@ async def test_a_replayed_question_is_recorded_once(sessions: SessionFactory) ->
     members, log = MemberService(sessions), QuestionLog(sessions)
     await members.touch(BO)
     first = await log.record(BO.id, BO.id, 9, _decision("商标续展"))
-    with replay_scope(True):
+    with handling(1, replayed=True):
         again = await log.record(BO.id, BO.id, 9, _decision("商标续展"))
         edited = await log.record(BO.id, BO.id, 9, _decision("商标续展费用"))
     assert again == first

@@ -9,8 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.services.inbox import DONE_KEPT, Arrival, Inbox
-from db.models import InboxUpdate
+from bot.services.inbox import (
+    DONE_KEPT,
+    Arrival,
+    Inbox,
+    handling,
+    mark_done_with_effects,
+    preparatory,
+)
+from db.models import InboxUpdate, User
 from db.session import SessionFactory
 
 
@@ -105,3 +112,47 @@ async def test_handled_updates_are_forgotten_after_a_day(
         )
     assert await inbox.prune() == 1
     assert set(await rows(sessions)) == {2, 3}  # a recent done one, and the unfinished one
+
+
+async def failing_write(sessions: SessionFactory) -> None:
+    async with sessions() as s, s.begin():
+        s.add(User(id=6, first_name="李"))
+        await s.flush()
+        raise RuntimeError("the handler fails before its commit")
+
+
+async def test_the_first_writing_transaction_of_a_handler_marks_its_update_done(
+    sessions: SessionFactory,
+) -> None:
+    mark_done_with_effects(sessions)
+    inbox = Inbox(sessions, owner="one")
+    for update_id in (1, 2, 3):
+        await inbox.accept(arrival(update_id))
+
+    async def done() -> set[int]:
+        return {u for u, row in (await rows(sessions)).items() if row.done_at is not None}
+
+    with handling(1) as it:
+        async with sessions() as s, s.begin():
+            await s.execute(select(InboxUpdate))  # reads mark nothing
+        assert not it.done
+        with preparatory():
+            async with sessions() as s, s.begin():
+                s.add(User(id=5, first_name="王"))  # bookkeeping
+        assert not it.done
+        with pytest.raises(RuntimeError):
+            await failing_write(sessions)
+        assert not it.done
+        assert await done() == set()
+        async with sessions() as s, s.begin():
+            await s.execute(update(User).where(User.id == 5).values(username="wang"))
+        assert it.done
+        assert await done() == {1}
+        assert (await rows(sessions))[1].payload is None
+    with handling(2) as it:
+        async with sessions() as s, s.begin():
+            s.add(User(id=7, first_name="赵"))
+            await s.flush()  # flushed before the commit, as QuestionLog.record does
+        assert it.done
+    assert await done() == {1, 2}
+    await inbox.close()
