@@ -43,10 +43,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction
 
 from db.models import InboxUpdate
-from db.session import SessionFactory
+from db.session import SessionFactory, is_read
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Handling:
 _HANDLING: ContextVar[Handling | None] = ContextVar("ipdesk_inbox_handling", default=None)
 _PREPARATORY: ContextVar[bool] = ContextVar("ipdesk_inbox_preparatory", default=False)
 _WROTE = "ipdesk_wrote"
+_CONNECTIONS = "ipdesk_connections"
 
 
 def replaying() -> bool:
@@ -106,18 +108,38 @@ def mark_done_with_effects(sessions: SessionFactory) -> None:
     """Make the sessions of this factory mark the update being handled done in the first
     transaction of its handler that writes (see the module's docstring)."""
     sessions.configure(sync_session_class=InboxSession)
+    engine = sessions.kw["bind"].sync_engine
+    if not event.contains(engine, "before_cursor_execute", _note_write):
+        event.listen(engine, "begin", _fresh_transaction)
+        event.listen(engine, "before_cursor_execute", _note_write)
 
 
-@event.listens_for(InboxSession, "do_orm_execute")
-def _note_write(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_WROTE] = True
+def _fresh_transaction(conn: Connection) -> None:
+    conn.info.pop(_WROTE, None)
 
 
-@event.listens_for(InboxSession, "after_flush")
-def _note_flush(session: Session, _context: object) -> None:
+def _note_write(
+    conn: Connection,
+    _cursor: object,
+    statement: str,
+    _parameters: object,
+    _context: object,
+    _executemany: bool,
+) -> None:
+    # on the connection: ORM flushes and Core statements on session.connection() alike
+    if not is_read(statement):
+        conn.info[_WROTE] = True
+
+
+@event.listens_for(InboxSession, "after_begin")
+def _note_connection(session: Session, _transaction: object, conn: Connection) -> None:
+    session.info.setdefault(_CONNECTIONS, []).append(conn)
+
+
+def _wrote(session: Session) -> bool:
     if session.new or session.dirty or session.deleted:
-        session.info[_WROTE] = True
+        return True  # flushed by the commit
+    return any(conn.info.get(_WROTE) for conn in session.info.get(_CONNECTIONS, ()))
 
 
 @event.listens_for(InboxSession, "before_commit")
@@ -125,7 +147,7 @@ def _mark_done(session: Session) -> None:
     current = _HANDLING.get()
     if current is None or current.done or current.marking or _PREPARATORY.get():
         return
-    if not (session.info.get(_WROTE) or session.new or session.dirty or session.deleted):
+    if not _wrote(session):
         return
     current.marking = True
     session.info[_HANDLING.name] = current
@@ -151,9 +173,9 @@ def _not_marked(session: Session) -> None:
 
 
 @event.listens_for(InboxSession, "after_transaction_end")
-def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+def _forget_connections(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_WROTE, None)
+        session.info.pop(_CONNECTIONS, None)
 
 
 @dataclass(frozen=True, slots=True)

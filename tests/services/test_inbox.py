@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from bot.services.inbox import (
     DONE_KEPT,
@@ -154,5 +154,10 @@ async def test_the_first_writing_transaction_of_a_handler_marks_its_update_done(
             s.add(User(id=7, first_name="赵"))
             await s.flush()  # flushed before the commit, as QuestionLog.record does
         assert it.done
-    assert await done() == {1, 2}
+    with handling(3) as it:
+        async with sessions() as s, s.begin():
+            conn = await s.connection()  # Core on the session's connection (the hot path)
+            await conn.execute(insert(User).values(id=8, first_name="钱"))
+        assert it.done
+    assert await done() == {1, 2, 3}
     await inbox.close()
