@@ -7,6 +7,7 @@ import logging
 import os
 from datetime import timedelta
 
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
@@ -52,9 +53,24 @@ from handlers.relay_send import relay_failed_sender, relay_sender
 
 log = logging.getLogger(__name__)
 
+POOL_SPARE = 8
+"""Pooled database connections beyond CONCURRENT_UPDATES (outbox, reminders, broadcasts)."""
+
+
+def pool_options(settings: Settings) -> dict[str, int]:
+    """Enough pooled connections for every update slot plus the background jobs.
+
+    SQLAlchemy's default (5, and 10 more opened and closed again on demand) made a busy bot
+    open a new connection for most messages: a PostgreSQL backend each time, or on SQLite a
+    thread and the PRAGMAs. An in-memory SQLite database has a single connection."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return {}
+    return {"pool_size": settings.concurrent_updates + POOL_SPARE, "max_overflow": POOL_SPARE}
+
 
 def build_services(settings: Settings) -> Services:
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, **pool_options(settings))
     sessions = make_session_factory(db)
     mark_done_with_effects(sessions)  # the update being handled is done with its first write
     catalog = load_catalog()
