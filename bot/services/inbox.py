@@ -39,8 +39,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import Table, bindparam, delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -199,6 +200,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_UPDATES = cast(Table, InboxUpdate.__table__)
+_ACCEPT = {
+    postgres: insert(_UPDATES)
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(_UPDATES.c.update_id)
+    for postgres, insert in ((True, pg_insert), (False, sqlite_insert))
+}
+"""Store new updates (executemany: one cached statement whatever the batch size); an
+update_id stored before is left alone and not returned."""
+_DONE = (
+    update(_UPDATES)
+    .where(
+        _UPDATES.c.update_id.in_(bindparam("ids", expanding=True)),
+        _UPDATES.c.done_at.is_(None),
+    )
+    .values(done_at=bindparam("now"), payload=None)
+)
+
+
 class Inbox:
     def __init__(self, sessions: SessionFactory, *, owner: str | None = None) -> None:
         self._sessions = sessions
@@ -273,9 +293,12 @@ class Inbox:
                 batch.committed.set_result(new)
 
     async def _write(self, batch: _Batch) -> set[int]:
+        # Core statements built once, on the session's connection: this runs for every
+        # update (the ORM-enabled multi-row INSERT cost more than the rest of a message).
         now = _now()
         new: set[int] = set()
         async with self._sessions() as s, s.begin():
+            conn = await s.connection()
             if batch.arrivals:
                 rows = [
                     {
@@ -288,20 +311,10 @@ class Inbox:
                     }
                     for a in batch.arrivals.values()
                 ]
-                insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-                result = await s.execute(
-                    insert(InboxUpdate)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["update_id"])
-                    .returning(InboxUpdate.update_id)
-                )
-                new = set(result.scalars())
+                accept = _ACCEPT[conn.dialect.name == "postgresql"]
+                new = set((await conn.execute(accept, rows)).scalars())
             if batch.done:
-                await s.execute(
-                    update(InboxUpdate)
-                    .where(InboxUpdate.update_id.in_(batch.done), InboxUpdate.done_at.is_(None))
-                    .values(done_at=now, payload=None)
-                )
+                await conn.execute(_DONE, {"ids": list(batch.done), "now": now})
         return new
 
     async def claim_unfinished(self, lease: timedelta | None) -> list[tuple[int, str]]:
