@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.context import BotData, Context, IpdeskApp, Services
 from bot.followup_config import build_calendar, build_policy, build_retry, poll_interval
@@ -41,7 +41,12 @@ from bot.services.roles import RoleService
 from bot.services.stats import StatsService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
-from bot.updates import HOLD_ENV, DurableUpdateQueue, PerChatUpdateProcessor
+from bot.updates import (
+    HOLD_ENV,
+    ConfirmAfterStoring,
+    DurableUpdateQueue,
+    PerChatUpdateProcessor,
+)
 from db.migrate import upgrade
 from db.session import is_sqlite, make_engine, make_session_factory
 from handlers import housekeeping, register
@@ -246,12 +251,15 @@ def build_application(
     processor = PerChatUpdateProcessor(
         settings.concurrent_updates, services.inbox, hold=os.environ.get(HOLD_ENV) == "1"
     )
+    # Polling: a fetched batch is stored in one commit before the next getUpdates confirms
+    # it; webhook: each update is stored before the server answers 200.
+    queue = DurableUpdateQueue(services.inbox, staged=not settings.webhook_url)
     builder = (
         Application.builder()
         .token(secret)
         .context_types(context_types)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
-        .update_queue(DurableUpdateQueue(services.inbox))
+        .update_queue(queue)
         .concurrent_updates(processor)
         .defaults(Defaults(tzinfo=settings.zone))
         .post_init(_post_init)
@@ -262,16 +270,19 @@ def build_application(
         file_url = settings.file_base_url
         if file_url:
             builder = builder.base_file_url(file_url)
+    get_updates: BaseRequest = HTTPXRequest(connection_pool_size=1)
     if request is not None:
         builder = builder.request(request)
     elif settings.telegram_proxy is not None:
         # PTB's HTTPXRequest takes the proxy (http, https, socks5 through httpx[socks]).
         proxy = settings.telegram_proxy.get_secret_value()
-        builder = builder.proxy(proxy).get_updates_proxy(proxy)
+        builder = builder.proxy(proxy)
+        get_updates = HTTPXRequest(connection_pool_size=1, proxy=proxy)
     elif settings.telegram_http == "aiohttp":
         # bot/http.py: sending through aiohttp costs a fraction of httpx's CPU per message.
         builder = builder.request(AiohttpRequest(settings.telegram_pool_size))
-        builder = builder.get_updates_request(AiohttpRequest(1))
+        get_updates = AiohttpRequest(1)
+    builder = builder.get_updates_request(ConfirmAfterStoring(get_updates, queue))
     app: IpdeskApp = builder.build()  # type: ignore[assignment]
     app.bot_data.attach(services)
 

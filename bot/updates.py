@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
+
+if TYPE_CHECKING:
+    from telegram._utils.types import ODVInput  # PTB's type of a timeout argument
 
 from bot.services.inbox import Arrival, Handling, Inbox, handling
 
@@ -47,16 +51,40 @@ def arrival(update: Update) -> Arrival:
 
 
 class DurableUpdateQueue(asyncio.Queue[object]):
-    """The application's update queue: an update enters it only once stored in the inbox."""
+    """The application's update queue: an update enters it only once stored in the inbox.
 
-    def __init__(self, inbox: Inbox) -> None:
+    Webhook (``staged=False``): ``put`` returns after the commit, so the server answers 200
+    only for a stored update. Polling (``staged=True``): ``put`` returns at once and the
+    update is stored in the background, a fetched batch in one grouped commit, and queued
+    after it; the next getUpdates request, which confirms the batch, first waits for
+    :meth:`stored` (:class:`ConfirmAfterStoring`).
+    """
+
+    def __init__(self, inbox: Inbox, *, staged: bool = False) -> None:
         super().__init__()
         self._inbox = inbox
+        self._staged = staged
+        self._staging: set[asyncio.Task[None]] = set()
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and not await self._store(item):
-            return  # seen before: handled, or being handled
-        await super().put(item)
+        if not isinstance(item, Update):
+            await super().put(item)
+        elif self._staged:
+            task = asyncio.create_task(self._store_then_queue(item))
+            self._staging.add(task)
+            task.add_done_callback(self._staging.discard)
+        elif await self._store(item):
+            await super().put(item)
+        # else: seen before (handled, or being handled)
+
+    async def _store_then_queue(self, update: Update) -> None:
+        if await self._store(update):
+            self.put_nowait(update)
+
+    async def stored(self) -> None:
+        """Wait until every update put so far is stored (or known as a repeat)."""
+        while self._staging:
+            await asyncio.wait(set(self._staging))
 
     async def _store(self, update: Update) -> bool:
         # Until the update is stored it must not be confirmed: keep trying (this holds up
@@ -79,6 +107,48 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         """Queue an update taken from the inbox (stored already; perhaps partly handled)."""
         self._inbox.replayed(update.update_id)
         self.put_nowait(update)
+
+
+class ConfirmAfterStoring(BaseRequest):
+    """The getUpdates request: before it confirms the updates fetched so far (its offset),
+    they are stored (:meth:`DurableUpdateQueue.stored`). Other requests are not delayed."""
+
+    __slots__ = ("_inner", "_queue")
+
+    def __init__(self, inner: BaseRequest, queue: DurableUpdateQueue) -> None:
+        self._inner = inner
+        self._queue = queue
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        await self._queue.stored()
+        return await self._inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

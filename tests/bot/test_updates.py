@@ -7,10 +7,16 @@ import asyncio
 import pytest
 from sqlalchemy.exc import OperationalError
 from telegram import Chat, Message, Update, User
+from telegram.request import BaseRequest
 
 from bot import updates
 from bot.services.inbox import Arrival, Inbox
-from bot.updates import DurableUpdateQueue, PerChatUpdateProcessor, chat_key
+from bot.updates import (
+    ConfirmAfterStoring,
+    DurableUpdateQueue,
+    PerChatUpdateProcessor,
+    chat_key,
+)
 from db.session import SessionFactory
 
 
@@ -165,4 +171,44 @@ async def test_an_update_the_database_refused_is_stored_on_a_later_try(
     assert inbox.failures == 1
     assert queue.qsize() == 1
     assert await inbox.pending() == 1
+    await inbox.close()
+
+
+class _Recording(BaseRequest):
+    """Answers every request; notes how many updates were stored when getUpdates left."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.stored_when_sent: list[int] = []
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(self, *_args: object, **_kwargs: object) -> tuple[int, bytes]:
+        self.stored_when_sent.append(await self.inbox.pending())
+        return 200, b'{"ok": true, "result": []}'
+
+
+async def test_polling_stores_a_fetched_batch_in_one_commit_before_confirming_it(
+    sessions: SessionFactory,
+) -> None:
+    inbox = Inbox(sessions, owner="test")
+    queue = DurableUpdateQueue(inbox, staged=True)
+    inner = _Recording(inbox)
+    get_updates = ConfirmAfterStoring(inner, queue)
+    for update_id in range(1, 21):  # as PTB's poller puts a fetched batch
+        await queue.put(_update(update_id, 10 + update_id % 3))
+    await queue.put(_update(5, 10 + 5 % 3))  # a repeat within the batch
+    await get_updates.do_request("https://api.telegram.org/bot/getUpdates", "POST")
+    assert inner.stored_when_sent == [20]  # the confirming request left after the commit
+    assert inbox.commits == 1
+    taken = [queue.get_nowait() for _ in range(queue.qsize())]
+    assert [u.update_id for u in taken if isinstance(u, Update)] == list(range(1, 21))
     await inbox.close()
