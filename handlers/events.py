@@ -264,7 +264,8 @@ async def _confirm_cancel(context: Context, chat_id: int, profile: Profile, even
 
 
 def _summary_text(catalog: Catalog, lang: Lang, s: EventSummary, zone: ZoneInfo) -> str:
-    return catalog.t(
+    mark = catalog.t(lang, "ev_summary_cancelled") + "\n" if s.cancelled else ""
+    return mark + catalog.t(
         lang,
         "ev_summary",
         id=s.event_id,

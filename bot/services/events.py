@@ -237,6 +237,7 @@ class EventSummary:
     checked_in: int
     feedback_count: int
     feedback_avg: float | None
+    cancelled: bool = False
 
 
 def reminder_times(cal: WorkCalendar, starts_at: datetime) -> dict[str, datetime | None]:
@@ -819,6 +820,7 @@ async def event_summary(s: AsyncSession, event_id: int) -> EventSummary:
         int(checked or 0),
         int(fb[0] or 0),
         float(fb[1]) if fb[1] is not None else None,
+        event.cancelled_at is not None,
     )
 
 

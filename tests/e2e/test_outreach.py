@@ -363,6 +363,8 @@ async def test_staff_move_then_cancel_an_event_everyone_told_in_their_language(
     )
     answer = await client.wait_for_callback_answer(record.query_id)
     assert answer.text == t("en", "ev_gone")
+    summary = await say(client, ADMIN_ID, f"/event {eid}")
+    assert summary.body.startswith(t("zh", "ev_summary_cancelled"))
     again = await say(client, ADMIN_ID, f"/event {eid} cancel")
     assert t("zh", "ev_btn_cancel_event") in [b.text for b in again.buttons]
 

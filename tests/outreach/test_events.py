@@ -305,6 +305,7 @@ async def test_cancelling_the_event_stops_reminders_and_tells_everyone_once(
     done = await events.cancel_event(EDITOR, eid, night)
     assert (done.told, done.already) == (2, False)
     assert (await events.cancel_event(STAFF, eid, night)).already
+    assert (await events.summary(STAFF, eid)).cancelled
     for kind in (K_DAY, K_HOUR, K_FEEDBACK):
         assert {st for _, st, _ in await _rows(sessions, kind)} == {"cancelled"}
     told = await _rows(sessions, K_CANCELLED)
