@@ -1,0 +1,121 @@
+"""The durable inbox in webhook mode: the bot answers 200 only for a stored update.
+
+Pushed updates are stored and acknowledged but not handled (IPDESK_E2E_HOLD_UPDATES=1), the
+bot is killed with SIGKILL, started again: each is answered once, and a push Telegram repeats
+(same update_id) is not handled a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from bot.emulator.client import EmulatorClient
+from bot.updates import HOLD_ENV
+from tests.e2e.test_inbox import HELP_STARTS, QUESTIONS, questions_of, until
+from tests.e2e.test_webhook import SECRET, _post
+from tests.support.botproc import BotProcess, Emulator, free_port
+
+MEMBER = 881001
+
+
+def _wait_for_webhook(emulator: Emulator, proc: BotProcess, port: int, since: int) -> None:
+    """setWebhook called after ``since``, then the bot's HTTP server accepts connections."""
+    deadline = time.monotonic() + 60
+    url = f"{emulator.base_url}/_emu/calls?method=setWebhook&since={since}"
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            if json.loads(response.read())["result"]:
+                break
+        time.sleep(0.1)
+    else:
+        raise TimeoutError(proc.log()[-2000:])
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(proc.log()[-2000:])
+
+
+def _last_call(emulator: Emulator) -> int:
+    with urllib.request.urlopen(f"{emulator.base_url}/_emu/calls", timeout=2) as response:
+        calls = json.loads(response.read())["result"]
+    return max((c["seq"] for c in calls), default=0)
+
+
+@pytest.fixture(scope="module")
+def held_webhook_bot(
+    emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[BotProcess, int]]:
+    port = free_port()
+    proc = BotProcess.configure(
+        tmp_path_factory.mktemp("inbox-webhook"),
+        emulator,
+        WEBHOOK_URL="https://ipdesk.example.org/tg/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET=SECRET,
+        **{HOLD_ENV: "1"},
+    )
+    since = _last_call(emulator)
+    proc.start()
+    _wait_for_webhook(emulator, proc, port, since)
+    yield proc, port
+    if proc.process is not None and proc.process.poll() is None:
+        assert proc.stop() == 0, proc.log()[-3000:]
+    assert "Traceback" not in proc.log(), proc.log()[-5000:]
+
+
+def _update(
+    update_id: int, message_id: int, user: dict[str, object], text: str
+) -> dict[str, object]:
+    message: dict[str, object] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": MEMBER, "type": "private", "first_name": "Web"},
+        "from": user,
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+    return {"update_id": update_id, "message": message}
+
+
+async def test_acknowledged_pushes_survive_kill9_and_a_repeated_push_is_not_handled_twice(
+    emulator: Emulator, held_webhook_bot: tuple[BotProcess, int]
+) -> None:
+    proc, port = held_webhook_bot
+    async with EmulatorClient(emulator.base_url) as client:
+        user = await client.create_user(MEMBER, "Web", language_code="zh-hans")
+        pushes = [_update(100 + i, i + 1, user, q) for i, q in enumerate(QUESTIONS)]
+        for push in pushes:
+            assert _post(port, push, SECRET) == 200  # Telegram forgets it now
+
+        proc.kill9()
+        del proc.env[HOLD_ENV]
+        since = _last_call(emulator)
+        proc.start()
+        await asyncio.to_thread(_wait_for_webhook, emulator, proc, port, since)
+
+        async def all_answered() -> bool:
+            return len(await client.messages(MEMBER)) >= len(QUESTIONS)
+
+        await until(all_answered)
+        # Telegram pushes one again (it never saw the 200), then the member asks for help.
+        assert _post(port, pushes[2], SECRET) == 200
+        assert _post(port, _update(200, 50, user, "/help"), SECRET) == 200
+        await client.wait_for_messages(
+            MEMBER, after_message_id=0, count=len(QUESTIONS) + 1, timeout=60
+        )
+        replies = [m.body for m in await client.messages(MEMBER)]
+    assert len(replies) == len(QUESTIONS) + 1, replies
+    assert replies[-1].startswith(HELP_STARTS)
+    assert questions_of(proc, [MEMBER]) == {MEMBER: len(QUESTIONS)}
