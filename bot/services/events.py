@@ -110,25 +110,34 @@ def parse_event(text: str, zone: Any, now: datetime) -> EventInput:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if len(lines) < 3:
         raise EventError("ev_parse_lines")
-    title, when_text, where = lines[0][:200], lines[1], lines[2][:300]
-    match = _WHEN.match(when_text)
+    title, where = lines[0][:200], lines[2][:300]
+    starts = _parse_when(lines[1], zone, now)
+    capacity = _parse_capacity(lines[3]) if len(lines) > 3 else None
+    link = where if where.lower().startswith(("http://", "https://")) else None
+    return EventInput(title, starts, None if link else where, link, capacity)
+
+
+def _parse_when(text: str, zone: Any, now: datetime) -> datetime:
+    """'YYYY-MM-DD HH:MM' local time, in the future, as UTC."""
+    match = _WHEN.match(text)
     if match is None:
-        raise EventError("ev_parse_when", text=when_text[:40])
+        raise EventError("ev_parse_when", text=text[:40])
     year, month, day, hour, minute = (int(g) for g in match.groups())
     try:
         starts = datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
     except ValueError:
-        raise EventError("ev_parse_when", text=when_text[:40]) from None
+        raise EventError("ev_parse_when", text=text[:40]) from None
     if starts <= now:
         raise EventError("ev_parse_past")
-    capacity: int | None = None
-    if len(lines) > 3:
-        digits = lines[3].strip()
-        if not digits.isdigit() or len(digits) > 6:
-            raise EventError("ev_parse_capacity", text=digits[:20])
-        capacity = int(digits) or None
-    link = where if where.lower().startswith(("http://", "https://")) else None
-    return EventInput(title, starts, None if link else where, link, capacity)
+    return starts
+
+
+def _parse_capacity(text: str) -> int | None:
+    """A seat count; 0 means unlimited (None)."""
+    digits = text.strip()
+    if not digits.isdigit() or len(digits) > 6:
+        raise EventError("ev_parse_capacity", text=digits[:20])
+    return int(digits) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,21 +158,9 @@ def parse_change(field: str, text: str, zone: Any, now: datetime) -> EventChange
     if not text:
         raise EventError("ev_change_empty")
     if field == "date":
-        match = _WHEN.match(text)
-        if match is None:
-            raise EventError("ev_parse_when", text=text[:40])
-        year, month, day, hour, minute = (int(g) for g in match.groups())
-        try:
-            starts = datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(UTC)
-        except ValueError:
-            raise EventError("ev_parse_when", text=text[:40]) from None
-        if starts <= now:
-            raise EventError("ev_parse_past")
-        return EventChange(field, starts)
+        return EventChange(field, _parse_when(text, zone, now))
     if field == "capacity":
-        if not text.isdigit() or len(text) > 6:
-            raise EventError("ev_parse_capacity", text=text[:20])
-        return EventChange(field, int(text) or None)
+        return EventChange(field, _parse_capacity(text))
     if field == "link":
         if not text.lower().startswith(("http://", "https://")) or len(text) > 500:
             raise EventError("ev_change_link")
