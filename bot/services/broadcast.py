@@ -66,7 +66,7 @@ from bot.services.outreach import (
     Draft,
     as_draft,
 )
-from bot.services.reminders import ClaimedReminder, ReminderStore, RetryPolicy
+from bot.services.reminders import ClaimedReminder, ReminderStore, RetryPolicy, held_by
 from bot.services.timefmt import format_datetime
 from db.models import (
     Announcement,
@@ -189,11 +189,7 @@ class LaneStore(ReminderStore):
         async with self._sessions() as s, s.begin():
             result = await s.execute(
                 update(Reminder)
-                .where(
-                    Reminder.id == reminder.id,
-                    Reminder.status == ReminderStatus.SENDING,
-                    Reminder.claimed_by == reminder.claimed_by,
-                )
+                .where(*held_by(reminder))
                 .values(attempted_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -134,6 +134,16 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def held_by(reminder: ClaimedReminder) -> tuple[Any, ...]:
+    """Conditions for a row still being sent by the worker that claimed it: completion is
+    fenced, so a worker whose lease ran out cannot overwrite its successor's outcome."""
+    return (
+        Reminder.id == reminder.id,
+        Reminder.status == ReminderStatus.SENDING,
+        Reminder.claimed_by == reminder.claimed_by,
+    )
+
+
 def _rowcount(result: object) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
@@ -417,11 +427,7 @@ class ReminderStore:
         async with self._sessions() as s, s.begin():
             result = await s.execute(
                 update(Reminder)
-                .where(
-                    Reminder.id == reminder.id,
-                    Reminder.status == ReminderStatus.SENDING,
-                    Reminder.claimed_by == reminder.claimed_by,
-                )
+                .where(*held_by(reminder))
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -511,11 +517,7 @@ class ReminderStore:
         async with self._sessions() as s, s.begin():
             result = await s.execute(
                 update(Reminder)
-                .where(
-                    Reminder.id == reminder.id,
-                    Reminder.status == ReminderStatus.SENDING,
-                    Reminder.claimed_by == reminder.claimed_by,
-                )
+                .where(*held_by(reminder))
                 .values(status=ReminderStatus.FAILED, last_error=error[:MAX_ERROR_CHARS])
                 .execution_options(synchronize_session=False)
             )

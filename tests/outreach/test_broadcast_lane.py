@@ -263,11 +263,13 @@ class RecordingPacer(SharedPacer):
         return slot, now
 
 
+# PostgreSQL only: SQLite serves one process, whose pace is kept in memory.
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_two_processes_on_postgresql_share_one_pace_and_send_each_once(
     sessions: SessionFactory, database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serves one process: its pace is kept in memory")
     assert isinstance(lane_pacer(sessions, database_url, 20), SharedPacer)
     await _bulk(sessions, 116)
     service = OutreachService(sessions)
