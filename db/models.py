@@ -147,6 +147,9 @@ class Company(Base):
     industry: Mapped[str | None] = mapped_column(CleanString(100))
     export_markets: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(CleanString(50))
+    # Which of those the member list set (";industry;city;"): members cannot change these in
+    # the bot (/profile), the next import would put the list's value back anyway.
+    listed: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
 
 

@@ -31,6 +31,7 @@ from handlers import (
     gaps,
     guards,
     member,
+    my_profile,
     my_tickets,
     outreach,
     privacy,
@@ -45,6 +46,7 @@ PRIVATE = filters.ChatType.PRIVATE
 
 TICKET_CALLBACKS: dict[str, staff.TicketCallback] = {
     **profile.CALLBACKS,
+    **my_profile.CALLBACKS,
     **privacy.CALLBACKS,
     **my_tickets.CALLBACKS,
     **staff.CALLBACKS,
@@ -91,6 +93,7 @@ def register(app: IpdeskApp) -> None:
     app.add_handler(CommandHandler("language", member.language_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", relay.cancel_command, filters=team_chats))
     app.add_handler(CommandHandler("mytickets", my_tickets.my_tickets_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("profile", my_profile.profile_command, filters=PRIVATE))
     app.add_handler(CommandHandler("privacy", privacy.privacy_command, filters=PRIVATE))
     app.add_handler(CommandHandler("mydata", privacy.mydata_command, filters=PRIVATE))
     app.add_handler(CommandHandler("forget", privacy.forget_command, filters=PRIVATE))

@@ -228,7 +228,9 @@ def forget_confirm(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
     )
 
 
-def phone_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+def phone_step(catalog: Catalog, lang: Lang, editing: bool = False) -> InlineKeyboardMarkup:
+    if editing:  # /profile: deleting is a button of its own there
+        return cancel_only(catalog, lang)
     return InlineKeyboardMarkup(
         [
             [
@@ -239,7 +241,10 @@ def phone_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
     )
 
 
-def _attribute_tail(catalog: Catalog, lang: Lang) -> list[InlineKeyboardButton]:
+def _attribute_tail(catalog: Catalog, lang: Lang, editing: bool) -> list[InlineKeyboardButton]:
+    """Skip, Skip the rest; when a member changes one item from /profile: Cancel."""
+    if editing:
+        return [_button(catalog, lang, "tk_btn_cancel", Cb.CANCEL_PROFILE)]
     return [
         _button(catalog, lang, "tk_btn_skip", Cb.PROFILE_SKIP),
         _button(catalog, lang, "tk_btn_skip_rest", Cb.PROFILE_SKIP, "all"),
@@ -250,16 +255,18 @@ def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButto
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def industry_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+def industry_step(catalog: Catalog, lang: Lang, editing: bool = False) -> InlineKeyboardMarkup:
     """The industries of the fixed list (``pi:CODE``), Skip, Skip the rest."""
     buttons = [
         _button(catalog, lang, f"attr_industry_{code}", Cb.PROFILE_INDUSTRY, code)
         for code in INDUSTRIES
     ]
-    return InlineKeyboardMarkup([*_pairs(buttons), _attribute_tail(catalog, lang)])
+    return InlineKeyboardMarkup([*_pairs(buttons), _attribute_tail(catalog, lang, editing)])
 
 
-def markets_step(catalog: Catalog, lang: Lang, chosen: Iterable[str]) -> InlineKeyboardMarkup:
+def markets_step(
+    catalog: Catalog, lang: Lang, chosen: Iterable[str], editing: bool = False
+) -> InlineKeyboardMarkup:
     """A toggle per export market (``pm:CODE``), Done (``pm:done``), Skip, Skip the rest."""
     ticked = set(chosen)
     buttons = [
@@ -274,14 +281,44 @@ def markets_step(catalog: Catalog, lang: Lang, chosen: Iterable[str]) -> InlineK
         for code in MARKETS
     ]
     done = [_button(catalog, lang, "tk_btn_done", Cb.PROFILE_MARKET, "done")]
-    return InlineKeyboardMarkup([*_pairs(buttons), done, _attribute_tail(catalog, lang)])
+    return InlineKeyboardMarkup([*_pairs(buttons), done, _attribute_tail(catalog, lang, editing)])
 
 
-def city_step(catalog: Catalog, lang: Lang) -> InlineKeyboardMarkup:
+def city_step(catalog: Catalog, lang: Lang, editing: bool = False) -> InlineKeyboardMarkup:
     buttons = [
         _button(catalog, lang, f"attr_city_{code}", Cb.PROFILE_CITY, code) for code in CITIES
     ]
-    return InlineKeyboardMarkup([*_pairs(buttons), _attribute_tail(catalog, lang)])
+    return InlineKeyboardMarkup([*_pairs(buttons), _attribute_tail(catalog, lang, editing)])
+
+
+PROFILE_FIELDS = ("contact", "phone", "company", "industry", "export_markets", "city")
+"""The items of /profile, in the order shown (``pe:FIELD`` / ``pd:FIELD``)."""
+
+
+def my_profile(
+    catalog: Catalog, lang: Lang, changeable: Iterable[str], deletable: Iterable[str]
+) -> InlineKeyboardMarkup:
+    """/profile: a Change button per changeable item, a Delete button beside the optional
+    ones that have a value."""
+    removable = set(deletable)
+    rows = []
+    for field in (f for f in PROFILE_FIELDS if f in set(changeable)):
+        name = catalog.raw(lang, f"pf_field_{field}")
+        row = [
+            InlineKeyboardButton(
+                catalog.t(lang, "pf_btn_change", field=name),
+                callback_data=encode(Cb.PROFILE_EDIT, field),
+            )
+        ]
+        if field in removable:
+            row.append(
+                InlineKeyboardButton(
+                    catalog.t(lang, "pf_btn_delete", field=name),
+                    callback_data=encode(Cb.PROFILE_DELETE, field),
+                )
+            )
+        rows.append(row)
+    return InlineKeyboardMarkup(rows)
 
 
 def company_choices(

@@ -28,6 +28,7 @@ PRIVATE_COMMANDS = (
     "help",
     "language",
     "mytickets",
+    "profile",
     "subscriptions",
     "events",
     "privacy",

@@ -53,6 +53,7 @@ a first reply — or that the secretariat will assign someone.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
@@ -63,13 +64,19 @@ from bot.knowledge import placeholders
 from bot.services.attributes import CITIES, INDUSTRIES, MARKETS
 from bot.services.callback_codes import Cb
 from bot.services.companies import LinkResult, MemberProfile, ProfileError
-from bot.services.dialog import ATTRIBUTE_STEPS, PROFILE_STEPS, DialogState, is_profile_step
+from bot.services.dialog import (
+    ATTRIBUTE_STEPS,
+    PROFILE_STEPS,
+    DialogState,
+    is_profile_step,
+    parse_state,
+)
 from bot.services.errors import NotFound, StaleAction
 from bot.services.members import Profile
 from bot.services.tickets import AssignOutcome, TicketRef
 from bot.services.timefmt import format_datetime
 from faq.models import Lang
-from handlers import board, cards, keyboards, staff
+from handlers import board, cards, keyboards, profile_card, staff
 from handlers.common import Press, send_html
 from handlers.errors import explain
 from handlers.privacy import privacy_notice
@@ -94,15 +101,21 @@ def _tickets(data: dict[str, Any]) -> list[int]:
 
 
 def _carried(data: dict[str, Any]) -> dict[str, Any]:
-    """What the dialogue keeps from step to step: the waiting tickets and any messages held
-    for the ticket chooser."""
-    return {k: data[k] for k in ("tickets", "pending") if data.get(k)}
+    """What the dialogue keeps from step to step: the waiting tickets, any messages held
+    for the ticket chooser, and a /profile change's ``edit`` (see :func:`start_edit`)."""
+    return {k: data[k] for k in ("tickets", "pending", "edit") if data.get(k)}
+
+
+def _editing(data: dict[str, Any]) -> bool:
+    """The member is changing one item from /profile (not the escalation dialogue)."""
+    return isinstance(data.get("edit"), dict)
 
 
 def _prompt(
     context: Context, lang: Lang, step: DialogState, data: dict[str, Any]
 ) -> tuple[str, InlineKeyboardMarkup]:
     catalog = context.services.catalog
+    editing = _editing(data)
     if step is DialogState.CONSENT:
         return privacy_notice(context, lang), keyboards.consent(catalog, lang)
     if step is DialogState.COMPANY:
@@ -117,16 +130,16 @@ def _prompt(
     if step is DialogState.CONTACT:
         return catalog.t(lang, "tk_ask_contact"), keyboards.cancel_only(catalog, lang)
     if step is DialogState.INDUSTRY:
-        return catalog.t(lang, "tk_ask_industry"), keyboards.industry_step(catalog, lang)
+        return catalog.t(lang, "tk_ask_industry"), keyboards.industry_step(catalog, lang, editing)
     if step is DialogState.MARKETS:
         chosen = _ticked(data)
         return (
             catalog.t(lang, "tk_ask_markets", chosen=_chosen_text(context, lang, chosen)),
-            keyboards.markets_step(catalog, lang, chosen),
+            keyboards.markets_step(catalog, lang, chosen, editing),
         )
     if step is DialogState.CITY:
-        return catalog.t(lang, "tk_ask_city"), keyboards.city_step(catalog, lang)
-    return catalog.t(lang, "tk_ask_phone"), keyboards.phone_step(catalog, lang)
+        return catalog.t(lang, "tk_ask_city"), keyboards.city_step(catalog, lang, editing)
+    return catalog.t(lang, "tk_ask_phone"), keyboards.phone_step(catalog, lang, editing)
 
 
 def _ticked(data: dict[str, Any]) -> list[str]:
@@ -268,6 +281,9 @@ async def _after_company(
         await services.members.set_dialog(profile.id, DialogState.CONTACT, data)
         await _ask(context, chat_id, lang, DialogState.CONTACT, data, prefix=done)
         return
+    if _editing(data):
+        await _edited(context, chat_id, profile, data, done)
+        return
     await _attributes(context, chat_id, profile, data, done)
 
 
@@ -313,6 +329,10 @@ async def _save_attribute(
     try:
         stored = await services.companies.set_attribute(profile.id, _ATTRIBUTE_OF[step], value)
     except ProfileError as error:
+        if error.reason == "listed":  # the member list set it meanwhile: nothing to ask
+            why = explain(services.catalog, profile.lang, error)
+            await _edited(context, chat_id, profile, data, why)
+            return
         await _retry(context, chat_id, profile.lang, step, data, error)
         return
     except NotFound:  # the company link is gone (e.g. /forget raced): nothing to store
@@ -320,6 +340,9 @@ async def _save_attribute(
         return
     shown = value if step is DialogState.MARKETS else stored
     saved = services.catalog.t(profile.lang, "tk_attr_saved", value=shown)
+    if _editing(data):
+        await _edited(context, chat_id, profile, data, saved)
+        return
     await _attributes(context, chat_id, profile, data, saved, after=step)
 
 
@@ -384,6 +407,9 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
             await _retry(context, chat.id, lang, step, data, error)
             return
         thanks = catalog.t(lang, "tk_contact_saved", contact=saved.contact_name or "")
+        if _editing(data):
+            await _edited(context, chat.id, profile, data, thanks)
+            return
         if saved.phone:
             await _attributes(context, chat.id, profile, data, thanks)
             return
@@ -398,6 +424,9 @@ async def on_message(update: Update, context: Context, profile: Profile) -> None
         await _retry(context, chat.id, lang, step, data, error)
         return
     done = catalog.t(lang, "tk_phone_saved", phone=saved.phone or "")
+    if _editing(data):
+        await _edited(context, chat.id, profile, data, done)
+        return
     await _attributes(context, chat.id, profile, data, done)
 
 
@@ -449,6 +478,9 @@ async def _cb_agree(press: Press, context: Context) -> None:
         lang, "pv_consent_recorded", at=format_datetime(at, services.settings.zone, lang)
     )
     data = _carried(dict(press.profile.dialog_data))
+    if _editing(data):  # agreed before changing an item of /profile: ask for it now
+        await _enter_edit(context, press.chat_id, press.profile, data["edit"], thanks)
+        return
     waiting = _tickets(data)
     if waiting:  # the request's number again, above the first question
         number = (await board.system_view(context, waiting[0])).number
@@ -467,6 +499,9 @@ async def _cb_skip_phone(press: Press, context: Context) -> None:
     _in_step(press, DialogState.PHONE)
     await press.query.answer()
     lang = press.profile.lang
+    if _editing(press.profile.dialog_data):
+        await _unchanged(context, press.chat_id, press.profile)
+        return
     done = context.services.catalog.t(lang, "tk_phone_skipped")
     await _attributes(context, press.chat_id, press.profile, dict(press.profile.dialog_data), done)
 
@@ -501,6 +536,9 @@ async def _cb_market(press: Press, context: Context) -> None:
     lang = press.profile.lang
     if arg == "done":
         await press.query.answer()
+        if not chosen and _editing(data):  # every market unticked: delete them
+            await _delete_attribute(context, press.chat_id, press.profile, "export_markets")
+            return
         if not chosen:  # nothing ticked: the same as Skip
             await _attributes(context, press.chat_id, press.profile, data, "", DialogState.MARKETS)
             return
@@ -522,6 +560,9 @@ async def _cb_skip_attribute(press: Press, context: Context) -> None:
     step = _in_step(press, *ATTRIBUTE_STEPS)
     await press.query.answer()
     data = dict(press.profile.dialog_data)
+    if _editing(data):
+        await _unchanged(context, press.chat_id, press.profile)
+        return
     if press.data.arg == "all":
         done = context.services.catalog.t(press.profile.lang, "tk_attr_skipped")
         await _finish(context, press.chat_id, press.profile, _carried(data), done)
@@ -540,6 +581,9 @@ async def cancel(context: Context, chat_id: int, profile: Profile) -> None:
     on. The member may ask an expert again at any time. In the optional attribute steps
     everything the tickets need is known: they are assigned, only the rest is skipped."""
     services = context.services
+    if _editing(profile.dialog_data):
+        await _unchanged(context, chat_id, profile)
+        return
     if profile.dialog_state in ATTRIBUTE_STEPS:
         done = services.catalog.t(profile.lang, "tk_attr_skipped")
         await _finish(context, chat_id, profile, _carried(dict(profile.dialog_data)), done)
@@ -561,6 +605,113 @@ async def cancel(context: Context, chat_id: int, profile: Profile) -> None:
         else catalog.t(lang, "tk_cancelled")
     )
     await send_html(context, chat_id, text)
+
+
+# --- changing one item from /profile ---------------------------------------------------------
+
+EDIT_STEPS: dict[str, DialogState] = {
+    "contact": DialogState.CONTACT,
+    "phone": DialogState.PHONE,
+    "company": DialogState.COMPANY,
+    "industry": DialogState.INDUSTRY,
+    "export_markets": DialogState.MARKETS,
+    "city": DialogState.CITY,
+}
+"""/profile item → the profile dialogue's step that asks for it (one mechanism for both)."""
+
+
+async def start_edit(context: Context, chat_id: int, profile: Profile, field: str) -> None:
+    """Ask for one item of the member's profile with the dialogue's own step.
+
+    ``data["edit"]`` marks the change: it remembers the state the member was in (their
+    ticket, the FAQ assistant …) and puts it back, with its time, when the change is saved or
+    cancelled; the skip buttons become Cancel. Not while the escalation dialogue waits for
+    an answer (the member finishes or cancels it first). Nothing is collected before the
+    member agreed to the personal-data notice."""
+    services = context.services
+    if field not in EDIT_STEPS:
+        raise StaleAction("not a profile item")
+    if is_step(profile.dialog_state):
+        current = profile.dialog_data.get("edit")
+        if not isinstance(current, dict):
+            await send_html(context, chat_id, services.catalog.t(profile.lang, "pf_busy"))
+            return
+        edit = {**current, "field": field}
+    else:
+        since = profile.dialog_since.isoformat() if profile.dialog_since else None
+        back = profile.dialog_state.value if profile.dialog_state else None
+        edit = {"field": field, "back": back, "back_data": profile.dialog_data, "since": since}
+    if EDIT_STEPS[field] in ATTRIBUTE_STEPS:
+        member = await services.companies.profile(profile.id)
+        if member.company is None:
+            raise StaleAction("no company yet")
+        if field in member.listed:
+            error = ProfileError("markets" if field == "export_markets" else field, "listed")
+            await profile_card.show(
+                context, chat_id, profile.id, profile.lang,
+                explain(services.catalog, profile.lang, error),
+            )  # fmt: skip
+            return
+    if not await services.privacy.has_consent(profile.id):
+        data: dict[str, Any] = {"edit": edit}
+        await services.members.set_dialog(profile.id, DialogState.CONSENT, data)
+        await _ask(context, chat_id, profile.lang, DialogState.CONSENT, data)
+        return
+    await _enter_edit(context, chat_id, profile, edit)
+
+
+async def _enter_edit(
+    context: Context, chat_id: int, profile: Profile, edit: dict[str, Any], prefix: str = ""
+) -> None:
+    services = context.services
+    step = EDIT_STEPS.get(str(edit.get("field")))
+    if step is None:
+        raise StaleAction("not a profile item")
+    data: dict[str, Any] = {"edit": edit}
+    if step is DialogState.MARKETS:  # start from the markets stored: untick, tick, Done
+        stored = (await services.companies.profile(profile.id)).export_markets or ""
+        data["markets"] = [m for m in MARKETS if f";{m};" in stored]
+    await services.members.set_dialog(profile.id, step, data)
+    await _ask(context, chat_id, profile.lang, step, data, prefix=prefix)
+
+
+async def _edited(
+    context: Context, chat_id: int, profile: Profile, data: dict[str, Any], prefix: str
+) -> None:
+    """A /profile change is over: put the member's state back as it was, show the card."""
+    edit = data.get("edit")
+    back = parse_state(edit.get("back")) if isinstance(edit, dict) else None
+    members = context.services.members
+    if isinstance(edit, dict) and back is not None and not is_profile_step(back):
+        back_data = edit.get("back_data")
+        since = edit.get("since")
+        await members.set_dialog(
+            profile.id,
+            back,
+            back_data if isinstance(back_data, dict) else {},
+            datetime.fromisoformat(since) if isinstance(since, str) else None,
+        )
+    else:
+        await members.set_dialog(profile.id, None)
+    await profile_card.show(context, chat_id, profile.id, profile.lang, prefix)
+
+
+async def _unchanged(context: Context, chat_id: int, profile: Profile) -> None:
+    text = context.services.catalog.t(profile.lang, "pf_unchanged")
+    await _edited(context, chat_id, profile, dict(profile.dialog_data), text)
+
+
+async def _delete_attribute(
+    context: Context, chat_id: int, profile: Profile, attribute: str
+) -> None:
+    """Delete an attribute (all markets unticked while changing them), then the card."""
+    services = context.services
+    try:
+        await services.companies.clear_attribute(profile.id, attribute)
+        text = services.catalog.t(profile.lang, "pf_deleted")
+    except ProfileError as error:
+        text = explain(services.catalog, profile.lang, error)
+    await _edited(context, chat_id, profile, dict(profile.dialog_data), text)
 
 
 CALLBACKS: dict[str, staff.TicketCallback] = {

@@ -28,6 +28,10 @@ class Cb(enum.StrEnum):
     PROFILE_MARKET = "pm"  # arg CODE: tick or untick a market; arg "done": save the ticks
     PROFILE_CITY = "pcy"  # arg CODE (bot.services.attributes.CITIES)
     PROFILE_SKIP = "pk"  # skip this optional question; arg "all": skip the rest
+    # /profile (handlers.my_profile): arg FIELD (contact phone company industry
+    # export_markets city)
+    PROFILE_EDIT = "pe"  # change this item (the profile dialogue's step for it)
+    PROFILE_DELETE = "pd"  # delete this optional item
     # Personal data (handlers.privacy)
     FORGET_CONFIRM = "fgy"  # /forget: yes, erase my data
     FORGET_KEEP = "fgn"  # /forget: no, keep it

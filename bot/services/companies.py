@@ -130,7 +130,8 @@ class ProfileError(DomainError):
     """Bad profile input; ``field`` and ``reason`` are stable codes for the catalog.
 
     Reasons: phone — ``bad_characters``, ``bad_format``; contact_name — ``empty``,
-    ``too_long``; company, industry, city, markets — ``empty``, ``too_long``.
+    ``too_long``; company, industry, city, markets — ``empty``, ``too_long``; industry,
+    city, markets — ``listed`` (the member list set it: the member cannot change it).
     """
 
     def __init__(self, field: str, reason: str) -> None:
@@ -377,11 +378,31 @@ class MemberProfile:
     company: CompanyInfo | None
     contact_name: str | None
     phone: str | None
+    # The company's audience attributes (stored forms) and which of them the member list set.
+    industry: str | None = None
+    export_markets: str | None = None  # ";us;eu;"
+    city: str | None = None
+    listed: frozenset[str] = frozenset()
 
     @property
     def complete(self) -> bool:
         """What the escalation dialogue needs before assignment: company and contact."""
         return self.company is not None and bool(self.contact_name)
+
+
+def listed_attributes(value: str | None) -> frozenset[str]:
+    """The attributes a ``companies.listed`` value names (";industry;city;")."""
+    return frozenset(a for a in (value or "").split(";") if a in ATTRIBUTES)
+
+
+def listed_field(attributes: Iterable[str]) -> str | None:
+    """The ``companies.listed`` form of a set of attributes, in :data:`ATTRIBUTES` order."""
+    names = [a for a in ATTRIBUTES if a in set(attributes)]
+    return f";{';'.join(names)};" if names else None
+
+
+def _row_listed(row: MemberRow) -> set[str]:
+    return {a for a in ATTRIBUTES if getattr(row, a)}
 
 
 def company_info(row: Company) -> CompanyInfo:
@@ -475,6 +496,7 @@ class CompanyService:
                         industry=row.industry,
                         export_markets=row.export_markets,
                         city=row.city,
+                        listed=listed_field(_row_listed(row)),
                     )
                     s.add(company)
                     await s.flush()
@@ -493,6 +515,7 @@ class CompanyService:
                     "industry": row.industry or target.industry,
                     "export_markets": row.export_markets or target.export_markets,
                     "city": row.city or target.city,
+                    "listed": listed_field(listed_attributes(target.listed) | _row_listed(row)),
                 }
                 changed = [k for k, v in values.items() if getattr(target, k) != v]
                 if target.name_key != key:
@@ -634,19 +657,50 @@ class CompanyService:
         if stored is None:
             raise ProfileError(_ATTRIBUTE_FIELD[attribute], "empty")
         async with self._sessions() as s, s.begin():
-            user = await _user(s, user_id)
-            company = await s.get(Company, user.company_id) if user.company_id else None
-            if company is None:
-                raise NotFound(f"user {user_id} has no company")
+            company = await self._own_company(s, user_id, attribute)
             setattr(company, attribute, stored)
         return stored
+
+    async def clear_attribute(self, user_id: int, attribute: str) -> None:
+        """Delete one audience attribute of the member's company (/profile). Raises
+        ProfileError(field, "listed") when the member list set it, NotFound without a
+        company."""
+        if attribute not in ATTRIBUTES:
+            raise ValueError(f"not an audience attribute: {attribute}")
+        async with self._sessions() as s, s.begin():
+            company = await self._own_company(s, user_id, attribute)
+            setattr(company, attribute, None)
+
+    async def clear_phone(self, user_id: int) -> None:
+        """Delete the member's phone number (optional; /profile)."""
+        async with self._sessions() as s, s.begin():
+            user = await _user(s, user_id)
+            user.phone = None
+
+    @staticmethod
+    async def _own_company(session: AsyncSession, user_id: int, attribute: str) -> Company:
+        """The member's company, for changing ``attribute``: the member list wins where it has
+        a value, so an attribute it set is refused (ProfileError ``listed``)."""
+        user = await _user(session, user_id)
+        company = await session.get(Company, user.company_id) if user.company_id else None
+        if company is None:
+            raise NotFound(f"user {user_id} has no company")
+        if attribute in listed_attributes(company.listed):
+            raise ProfileError(_ATTRIBUTE_FIELD[attribute], "listed")
+        return company
 
     @staticmethod
     async def _profile(session: AsyncSession, user: User) -> MemberProfile:
         company = await session.get(Company, user.company_id) if user.company_id else None
+        if company is None:
+            return MemberProfile(user.id, None, user.contact_name, user.phone)
         return MemberProfile(
             user.id,
-            company_info(company) if company is not None else None,
+            company_info(company),
             user.contact_name,
             user.phone,
+            company.industry,
+            company.export_markets,
+            company.city,
+            listed_attributes(company.listed),
         )

@@ -152,13 +152,20 @@ class MemberService:
             return profile_of_row(user)
 
     async def set_dialog(
-        self, user_id: int, state: DialogState | None, data: dict[str, Any] | None = None
+        self,
+        user_id: int,
+        state: DialogState | None,
+        data: dict[str, Any] | None = None,
+        since: datetime | None = None,
     ) -> None:
+        """Set the user's dialogue state; ``since`` (default now) is when it was chosen —
+        given when a state is put back as it was (after a /profile change)."""
+        at = since or datetime.now(UTC)
         async with self._sessions() as s, s.begin():
             user = await s.get(User, user_id)
             if user is not None:
                 user.dialog_state = state.value if state is not None else None
-                user.dialog_data = {**(data or {}), SINCE: datetime.now(UTC).isoformat()}
+                user.dialog_data = {**(data or {}), SINCE: at.isoformat()}
 
     async def lang_of(self, user_id: int, telegram_lang: str | None = None) -> Lang:
         """Read-only language lookup (for notices that must not touch the user row)."""
