@@ -41,12 +41,12 @@ async def _cb_delete(press: Press, context: Context) -> None:
     if field not in DELETABLE:
         raise StaleAction("not a deletable profile item")
     services = context.services
-    await press.query.answer()
     who = press.profile
     if field == "phone":
         await services.companies.clear_phone(who.id)
-    else:
+    else:  # a refusal (the member list set it) is answered by the error handler
         await services.companies.clear_attribute(who.id, field)
+    await press.query.answer()
     text = services.catalog.t(who.lang, "pf_deleted")
     await profile_card.show(context, press.chat_id, who.id, who.lang, text)
 

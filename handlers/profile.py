@@ -44,6 +44,10 @@ are asked, and only in this one dialogue (a member whose profile is complete is 
 again). Leaving these steps (Skip the rest, /cancel) never withdraws the request: what the
 ticket needs is known by then.
 
+``/profile`` (handlers.my_profile) reuses these steps to change one item at any time
+(:func:`start_edit`): ``data["edit"]`` marks the change, the skip buttons become Cancel, and
+saving or cancelling puts the member's previous state back and shows the profile again.
+
 Once the profile is complete each waiting ticket goes through
 :meth:`~bot.services.tickets.TicketService.assign_initial`; the member is told, in their
 language, the number, the expert's name and title (never their account) and when to expect

@@ -912,6 +912,7 @@ async def test_command_menus_for_members_and_for_the_staff_group(client: Emulato
         "help",
         "language",
         "mytickets",
+        "profile",
         "subscriptions",
         "events",
         "privacy",
@@ -1067,3 +1068,79 @@ async def test_when_the_other_tickets_expert_writes_the_answer_goes_to_that_tick
     await client.send_text(member, "扫描件稍后发您")
     to_a = await wait_for(client, EXPERT_A, lambda m: "扫描件稍后发您" in m.body, after=a_after)
     assert to_a.body.startswith(f"📨 {first_number}")
+
+
+async def test_profile_shows_the_members_data_and_changes_an_item(
+    client: EmulatorClient, new_user_id: int, bot: BotProcess
+) -> None:
+    """/profile → change the industry with the dialogue's own step → shown updated; what the
+    member list set is locked and a forged button for it is refused politely."""
+    member = new_user_id
+    await client.create_user(member, "Zed", language_code="zh-hans")
+    prompt = await escalate(client, member, LAWYER_LETTER)
+    contact_prompt = await ask(client, member, "Zephyr Optics Co., Ltd.")
+    phone_prompt = await ask(client, member, "周经理")
+    industry = await press_for_reply(client, member, phone_prompt, "跳过")
+    assert t("zh", "tk_ask_industry") in industry.body, contact_prompt.body
+    named = await press_for_reply(client, member, industry, "其余都跳过")
+    assert number_in(named) == number_in(prompt)
+
+    card = await ask(client, member, "/profile")
+    assert card.body.startswith("我的资料（只有您本人能看到）")
+    assert "👤 联系人：周经理" in card.body
+    assert "☎️ 电话：未填写" in card.body
+    assert "🏢 公司：Zephyr Optics Co., Ltd." in card.body
+    assert "🏭 行业：未填写" in card.body
+    assert "🔒" not in card.body
+    assert "✏️ 行业" in labels(card)
+    assert "🗑 删除行业" not in labels(card)  # nothing to delete yet
+
+    step = await press_for_reply(client, member, card, "✏️ 行业")
+    assert step.body == t("zh", "tk_ask_industry")
+    assert labels(step)[-1] == "取消"  # no Skip buttons when changing one item
+    assert "跳过" not in labels(step)
+    shown = await press_for_reply(client, member, step, "模具")
+    assert shown.body.startswith("已记录：模具。")
+    assert "🏭 行业：模具" in shown.body
+    assert "🗑 删除行业" in labels(shown)
+    # Cancel changes nothing; a typed value works as in the dialogue.
+    step = await press_for_reply(client, member, shown, "✏️ 所在地")
+    cancelled = await press_for_reply(client, member, step, "取消")
+    assert cancelled.body.startswith(t("zh", "pf_unchanged"))
+    assert "📍 所在地：未填写" in cancelled.body
+    step = await press_for_reply(client, member, cancelled, "✏️ 所在地")
+    typed = await ask(client, member, "北仑")
+    assert "📍 所在地：北仑" in typed.body
+    # The member's messages still go to their request after the change.
+    after = await ask(client, member, "补充一下：律师函是昨天收到的")
+    assert number_in(prompt) in after.body, after.body
+    with closing(sqlite3.connect(bot.workdir / "ipdesk.sqlite3")) as conn:
+        stored = conn.execute(
+            "SELECT industry, listed FROM companies WHERE name = ?", ("Zephyr Optics Co., Ltd.",)
+        ).fetchone()
+    assert stored == ("模具", None)
+
+    deleted = await press_for_reply(client, member, shown, "🗑 删除行业")
+    assert deleted.body.startswith(t("zh", "pf_deleted"))
+    assert "🏭 行业：未填写" in deleted.body
+
+    # A member company: the list set its industry, markets and city — locked, explained.
+    other = member + 400_000
+    await profiled_ticket(client, other, "我们的商标被别人抢注了怎么办", name="海")
+    listed = await ask(client, other, "/profile")
+    assert "🏢 公司：宁波海天塑机股份有限公司（会员 NBIP-0002）" in listed.body
+    assert "🏭 行业：机械装备 🔒" in listed.body
+    assert "🌍 出口市场：欧盟、东盟 🔒" in listed.body
+    assert t("zh", "pf_locked_note") in listed.body
+    assert not any(label.endswith("行业") for label in labels(listed))
+    last = await latest_id(client, other)
+    await press(client, other, listed, data="pe:industry")
+    refused = await client.wait_for_message(other, after_message_id=last, timeout=20)
+    assert refused.body.startswith(t("zh", "tk_profile_industry_listed"))
+    answer = await press(client, other, listed, data="pd:city")
+    assert answer.text == t("zh", "tk_profile_city_listed")
+    with closing(sqlite3.connect(bot.workdir / "ipdesk.sqlite3")) as conn:
+        kept = conn.execute(
+            "SELECT industry, city FROM companies WHERE member_no = 'NBIP-0002'"
+        ).fetchone()
+    assert kept == ("机械装备", "宁波")

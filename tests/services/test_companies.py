@@ -278,3 +278,38 @@ async def test_profile(sessions: SessionFactory) -> None:
     assert refused.value.field == "contact_name"
     assert (await companies.save_profile(1, "王", "")).phone is None  # phone is optional
     assert (await companies.profile(777)).company is None
+
+
+async def test_the_member_list_wins_where_it_has_a_value(sessions: SessionFactory) -> None:
+    """/profile: what the list set is marked and cannot be changed or deleted in the bot;
+    what it leaves empty the member fills in, changes and deletes."""
+    companies = CompanyService(sessions)
+    header = "name,member_no,industry,city\n"
+    rows, _ = parse_member_csv(header + "宁波甬兴电器有限公司,N-1,电子电器,\n")
+    await companies.import_members(rows)
+    await add_user(sessions, 1)
+    await companies.link_user(1, "宁波甬兴电器")
+    member = await companies.profile(1)
+    assert (member.industry, member.export_markets, member.city) == ("电子电器", None, None)
+    assert member.listed == frozenset({"industry"})
+    for attempt in (
+        companies.set_attribute(1, "industry", "模具"),
+        companies.clear_attribute(1, "industry"),
+    ):
+        with pytest.raises(ProfileError) as refused:
+            await attempt
+        assert (refused.value.field, refused.value.reason) == ("industry", "listed")
+    assert await companies.set_attribute(1, "city", "cixi") == "慈溪"
+    await companies.clear_attribute(1, "city")
+    assert await companies.set_attribute(1, "export_markets", "US, 欧盟") == ";us;eu;"
+    member = await companies.profile(1)
+    assert (member.industry, member.export_markets, member.city) == ("电子电器", ";us;eu;", None)
+    # A later list that names the city marks it too; an empty cell keeps the marks.
+    rows, _ = parse_member_csv(header + "宁波甬兴电器有限公司,N-1,,宁波\n")
+    await companies.import_members(rows)
+    member = await companies.profile(1)
+    assert member.listed == frozenset({"industry", "city"})
+    assert (member.industry, member.city) == ("电子电器", "宁波")
+    await companies.save_profile(1, "王", "13812345678")
+    await companies.clear_phone(1)
+    assert (await companies.profile(1)).phone is None
