@@ -123,7 +123,8 @@ def _prompt(
     if step is DialogState.CONSENT:
         return privacy_notice(context, lang), keyboards.consent(catalog, lang)
     if step is DialogState.COMPANY:
-        return catalog.t(lang, "tk_ask_company"), keyboards.cancel_only(catalog, lang)
+        key = "pf_ask_company" if editing else "tk_ask_company"
+        return catalog.t(lang, key), keyboards.cancel_only(catalog, lang)
     if step is DialogState.PICK:
         offered = [(int(c[0]), str(c[1]), bool(c[2])) for c in data.get("offered", [])]
         typed = str(data.get("typed", ""))
@@ -132,7 +133,8 @@ def _prompt(
             keyboards.company_choices(catalog, lang, offered, cards.clip(typed, 30)),
         )
     if step is DialogState.CONTACT:
-        return catalog.t(lang, "tk_ask_contact"), keyboards.cancel_only(catalog, lang)
+        key = "pf_ask_contact" if editing else "tk_ask_contact"
+        return catalog.t(lang, key), keyboards.cancel_only(catalog, lang)
     if step is DialogState.INDUSTRY:
         return catalog.t(lang, "tk_ask_industry"), keyboards.industry_step(catalog, lang, editing)
     if step is DialogState.MARKETS:
@@ -143,7 +145,8 @@ def _prompt(
         )
     if step is DialogState.CITY:
         return catalog.t(lang, "tk_ask_city"), keyboards.city_step(catalog, lang, editing)
-    return catalog.t(lang, "tk_ask_phone"), keyboards.phone_step(catalog, lang, editing)
+    key = "pf_ask_phone" if editing else "tk_ask_phone"
+    return catalog.t(lang, key), keyboards.phone_step(catalog, lang, editing)
 
 
 def _ticked(data: dict[str, Any]) -> list[str]:

@@ -1111,6 +1111,14 @@ async def test_profile_shows_the_members_data_and_changes_an_item(
     step = await press_for_reply(client, member, cancelled, "✏️ 所在地")
     typed = await ask(client, member, "北仑")
     assert "📍 所在地：北仑" in typed.body
+    step = await press_for_reply(client, member, typed, "✏️ 电话")
+    assert step.body == t("zh", "pf_ask_phone")  # not "3/3 … Skip": one item is changed
+    bad = await ask(client, member, "12345")
+    assert bad.body == t("zh", "tk_profile_phone_bad_format")
+    phoned = await ask(client, member, "0574 8765 4321")
+    assert phoned.body.startswith("已记录电话 0574-87654321。")
+    assert "☎️ 电话：0574-87654321" in phoned.body
+    assert "🗑 删除电话" in labels(phoned)
     # The member's messages still go to their request after the change.
     after = await ask(client, member, "补充一下：律师函是昨天收到的")
     assert number_in(prompt) in after.body, after.body
