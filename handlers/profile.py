@@ -361,9 +361,16 @@ async def _retry(
     data: dict[str, Any],
     error: ProfileError,
 ) -> None:
-    """Bad input changes nothing: say why and show the same step again (with its buttons)."""
+    """Bad input changes nothing: say why and show the same step again (with its buttons).
+    Changing one item from /profile offers Cancel instead of Skip, and the text says so."""
     _, markup = _prompt(context, lang, step, data)
-    await send_html(context, chat_id, explain(context.services.catalog, lang, error), markup)
+    catalog = context.services.catalog
+    edit_key = f"pf_{error.field}_{error.reason}"
+    if _editing(data) and edit_key in catalog.keys(lang):
+        text = catalog.t(lang, edit_key)
+    else:
+        text = explain(catalog, lang, error)
+    await send_html(context, chat_id, text, markup)
 
 
 async def on_message(update: Update, context: Context, profile: Profile) -> None:

@@ -362,7 +362,8 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     assert "3/3" in phone_prompt.body
     assert labels(phone_prompt) == ["跳过", "取消"]
     bad = await ask(client, member, "12345")
-    assert bad.body == t("zh", "tk_profile_phone_bad_format")
+    assert bad.body == t("zh", "pf_phone_bad_format")  # "…or tap Cancel"
+    assert labels(bad) == ["取消"]
     assert labels(bad) == ["跳过", "取消"]
 
     named = await ask(client, member, "138 1234 5678")
@@ -1114,7 +1115,8 @@ async def test_profile_shows_the_members_data_and_changes_an_item(
     step = await press_for_reply(client, member, typed, "✏️ 电话")
     assert step.body == t("zh", "pf_ask_phone")  # not "3/3 … Skip": one item is changed
     bad = await ask(client, member, "12345")
-    assert bad.body == t("zh", "tk_profile_phone_bad_format")
+    assert bad.body == t("zh", "pf_phone_bad_format")  # "…or tap Cancel"
+    assert labels(bad) == ["取消"]
     phoned = await ask(client, member, "0574 8765 4321")
     assert phoned.body.startswith("已记录电话 0574-87654321。")
     assert "☎️ 电话：0574-87654321" in phoned.body
