@@ -21,9 +21,14 @@ def _label(text: str) -> str:
 
 
 def topics(
-    catalog: Catalog, lang: Lang, *, expert_question_id: int | None = None
+    catalog: Catalog,
+    lang: Lang,
+    *,
+    expert_question_id: int | None = None,
+    profile_button: bool = False,
 ) -> InlineKeyboardMarkup:
-    """The topic menu; after an unanswered question, "Ask an expert" about it first."""
+    """The topic menu; after an unanswered question, "Ask an expert" about it first; under
+    /help, "My profile" beside the language button."""
     buttons = [
         InlineKeyboardButton(catalog.raw(lang, f"topic_{c}"), callback_data=encode(Cb.TOPIC, c))
         for c in CATEGORIES
@@ -31,9 +36,14 @@ def topics(
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     if expert_question_id is not None:
         rows.insert(0, [_expert_about(catalog, lang, expert_question_id)])
-    rows.append(
-        [InlineKeyboardButton(catalog.raw(lang, "btn_language"), callback_data=encode(Cb.LANG))]
-    )
+    last = [InlineKeyboardButton(catalog.raw(lang, "btn_language"), callback_data=encode(Cb.LANG))]
+    if profile_button:
+        last.append(
+            InlineKeyboardButton(
+                catalog.raw(lang, "pf_btn_show"), callback_data=encode(Cb.PROFILE_SHOW)
+            )
+        )
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 

@@ -61,9 +61,8 @@ async def help_command(update: Update, context: Context) -> None:
         return
     profile = await profile_of(update, context)
     catalog = context.services.catalog
-    await send_html(
-        context, chat.id, catalog.t(profile.lang, "help"), keyboards.topics(catalog, profile.lang)
-    )
+    markup = keyboards.topics(catalog, profile.lang, profile_button=True)
+    await send_html(context, chat.id, catalog.t(profile.lang, "help"), markup)
 
 
 async def language_command(update: Update, context: Context) -> None:

@@ -29,6 +29,12 @@ async def profile_command(update: Update, context: Context) -> None:
     await profile_card.show(context, message.chat_id, who.id, who.lang)
 
 
+async def _cb_show(press: Press, context: Context) -> None:
+    """pv — the button under /help."""
+    await press.query.answer()
+    await profile_card.show(context, press.chat_id, press.profile.id, press.profile.lang)
+
+
 async def _cb_edit(press: Press, context: Context) -> None:
     """pe:FIELD — ask for a new value with the dialogue's step for it."""
     await press.query.answer()
@@ -54,4 +60,5 @@ async def _cb_delete(press: Press, context: Context) -> None:
 CALLBACKS: dict[str, staff.TicketCallback] = {
     Cb.PROFILE_EDIT: _cb_edit,
     Cb.PROFILE_DELETE: _cb_delete,
+    Cb.PROFILE_SHOW: _cb_show,
 }

@@ -32,6 +32,7 @@ class Cb(enum.StrEnum):
     # export_markets city)
     PROFILE_EDIT = "pe"  # change this item (the profile dialogue's step for it)
     PROFILE_DELETE = "pd"  # delete this optional item
+    PROFILE_SHOW = "pv"  # show /profile (the button under /help)
     # Personal data (handlers.privacy)
     FORGET_CONFIRM = "fgy"  # /forget: yes, erase my data
     FORGET_KEEP = "fgn"  # /forget: no, keep it

@@ -362,8 +362,7 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     assert "3/3" in phone_prompt.body
     assert labels(phone_prompt) == ["跳过", "取消"]
     bad = await ask(client, member, "12345")
-    assert bad.body == t("zh", "pf_phone_bad_format")  # "…or tap Cancel"
-    assert labels(bad) == ["取消"]
+    assert bad.body == t("zh", "tk_profile_phone_bad_format")
     assert labels(bad) == ["跳过", "取消"]
 
     named = await ask(client, member, "138 1234 5678")
@@ -1137,7 +1136,9 @@ async def test_profile_shows_the_members_data_and_changes_an_item(
     # A member company: the list set its industry, markets and city — locked, explained.
     other = member + 400_000
     await profiled_ticket(client, other, "我们的商标被别人抢注了怎么办", name="海")
-    listed = await ask(client, other, "/profile")
+    help_message = await ask(client, other, "/help")
+    assert "/profile" in help_message.body
+    listed = await press_for_reply(client, other, help_message, "👤 我的资料")
     assert "🏢 公司：宁波海天塑机股份有限公司（会员 NBIP-0002）" in listed.body
     assert "🏭 行业：机械装备 🔒" in listed.body
     assert "🌍 出口市场：欧盟、东盟 🔒" in listed.body
@@ -1154,3 +1155,24 @@ async def test_profile_shows_the_members_data_and_changes_an_item(
             "SELECT industry, city FROM companies WHERE member_no = 'NBIP-0002'"
         ).fetchone()
     assert kept == ("机械装备", "宁波")
+
+
+async def test_profile_changes_wait_while_the_escalation_dialogue_asks(
+    client: EmulatorClient, new_user_id: int
+) -> None:
+    """/profile during the escalation dialogue shows the data but changes wait: the open
+    question keeps its answer (nothing is mixed up), in English too."""
+    member = new_user_id
+    await client.create_user(member, "Amy", language_code="en")
+    prompt = await escalate(client, member, "A US complaint names our products, what now?",
+                            label="Ask an expert 🧑‍⚖️")  # fmt: skip
+    assert "1/3" in prompt.body, prompt.body
+    card = await ask(client, member, "/profile")
+    assert card.body.startswith("My profile (only you can see this)")
+    assert "🏢 Company: not given" in card.body
+    assert t("en", "pf_no_company") in card.body
+    assert labels(card) == ["✏️ Contact", "✏️ Phone", "✏️ Company"]
+    busy = await press_for_reply(client, member, card, "✏️ Phone")
+    assert busy.body == t("en", "pf_busy")
+    contact_prompt = await ask(client, member, "Quartzline Lenses Ltd")
+    assert "2/3" in contact_prompt.body, contact_prompt.body
