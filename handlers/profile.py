@@ -338,7 +338,10 @@ async def _save_attribute(
     except ProfileError as error:
         if error.reason == "listed":  # the member list set it meanwhile: nothing to ask
             why = explain(services.catalog, profile.lang, error)
-            await _edited(context, chat_id, profile, data, why)
+            if _editing(data):
+                await _edited(context, chat_id, profile, data, why)
+            else:  # the escalation dialogue goes on (its tickets are waiting)
+                await _attributes(context, chat_id, profile, data, why, after=step)
             return
         await _retry(context, chat_id, profile.lang, step, data, error)
         return

@@ -1176,3 +1176,43 @@ async def test_profile_changes_wait_while_the_escalation_dialogue_asks(
     assert busy.body == t("en", "pf_busy")
     contact_prompt = await ask(client, member, "Quartzline Lenses Ltd")
     assert "2/3" in contact_prompt.body, contact_prompt.body
+
+
+async def test_an_attribute_the_member_list_sets_meanwhile_is_not_overwritten(
+    client: EmulatorClient, new_user_id: int, bot: BotProcess
+) -> None:
+    """The list is imported while the escalation dialogue asks for the industry: the member's
+    answer is refused politely and the dialogue goes on (its request is not lost)."""
+    member = new_user_id
+    await client.create_user(member, "Kai", language_code="zh-hans")
+    prompt = await escalate(client, member, LAWYER_LETTER)
+    await ask(client, member, "Kestrel Valves Co., Ltd.")
+    phone_prompt = await ask(client, member, "凯")
+    industry = await press_for_reply(client, member, phone_prompt, "跳过")
+    assert t("zh", "tk_ask_industry") in industry.body
+    listing = bot.workdir / "late-list.csv"
+    listing.write_text(
+        'name,member_no,industry\n"Kestrel Valves Co., Ltd.",NBIP-0900,机械装备\n',
+        encoding="utf-8",
+    )
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot.cli", "members", "import", str(listing)],
+        cwd=bot.workdir,
+        env=bot.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    refused = await press_for_reply(client, member, industry, "模具")
+    assert refused.body.startswith(t("zh", "tk_profile_industry_listed"))
+    assert t("zh", "tk_ask_markets", chosen=t("zh", "tk_markets_none")) in refused.body
+    named = await press_for_reply(client, member, refused, "其余都跳过")
+    assert number_in(named) == number_in(prompt)
+    with closing(sqlite3.connect(bot.workdir / "ipdesk.sqlite3")) as conn:
+        stored = conn.execute(
+            "SELECT industry, listed FROM companies WHERE member_no = 'NBIP-0900'"
+        ).fetchone()
+    assert stored == ("机械装备", ";industry;")
