@@ -217,7 +217,7 @@ async def _start_followups(app: IpdeskApp) -> None:
     jobs = install(app.job_queue, pump, interval=poll_interval(settings))
     followups.set_schedule_hook(jobs.watch)
     services.events.set_schedule_hook(jobs.watch)
-    services.outbox.set_wake(jobs.kick)
+    services.outbox.set_wake(jobs.kick, jobs.stop)  # stopped at shutdown, before the pool
     await followups.ensure_weekly_report()
     synced = await followups.sync_open_tickets()
     overdue = await jobs.start()
