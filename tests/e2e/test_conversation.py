@@ -161,6 +161,9 @@ async def test_resolve_by_command_asks_and_its_cancel_button_leaves_the_ticket_o
 ) -> None:
     member = new_user_id
     number, _ = await profiled_ticket(client, member, LAWYER_LETTER, name="结案")
+    # The assignment notice goes out through the outbox: once it is there, the next message
+    # in the expert's chat is the answer to the command.
+    await wait_for(client, EXPERT_A, lambda m: number in m.body and "分配给您" in m.body)
     prompt = await ask(client, EXPERT_A, f"/resolve {number}")
     assert prompt.body.startswith(f"Wei，{number} 的处理结论是什么？")
     assert labels(prompt) == [

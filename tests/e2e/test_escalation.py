@@ -988,6 +988,9 @@ async def test_odd_messages_around_a_ticket(
     assert refused.body == t("zh", "tk_relay_unsupported")
 
     # The expert writing without replying gets a reminder; a reply to an unknown message too.
+    # (First their assignment notice, sent through the outbox, so that the next message in
+    # their chat is the answer.)
+    await wait_for(client, EXPERT_A, lambda m: number in m.body and "分配给您" in m.body)
     hint = await ask(client, EXPERT_A, "这是写给谁的？")
     assert hint.body == t("zh", "tk_team_hint")
     unknown = await ask(client, EXPERT_A, "回复错了", reply_to_message_id=hint.message_id)
