@@ -57,6 +57,7 @@ a first reply — or that the secretariat will assign someone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -525,22 +526,23 @@ async def _cb_skip_phone(press: Press, context: Context) -> None:
 
 async def _cb_industry(press: Press, context: Context) -> None:
     """pi:CODE — an industry of the fixed list."""
-    _in_step(press, DialogState.INDUSTRY)
-    value = INDUSTRIES.get(press.data.arg)
-    if value is None:
-        raise StaleAction("not an offered industry")
-    await press.query.answer()
-    await _save_attribute(context, press.chat_id, press.profile, DialogState.INDUSTRY, value)
+    await _pick(press, context, DialogState.INDUSTRY, INDUSTRIES)
 
 
 async def _cb_city(press: Press, context: Context) -> None:
     """pcy:CODE — a city of the fixed list."""
-    _in_step(press, DialogState.CITY)
-    value = CITIES.get(press.data.arg)
+    await _pick(press, context, DialogState.CITY, CITIES)
+
+
+async def _pick(
+    press: Press, context: Context, step: DialogState, offered: Mapping[str, str]
+) -> None:
+    _in_step(press, step)
+    value = offered.get(press.data.arg)
     if value is None:
-        raise StaleAction("not an offered city")
+        raise StaleAction(f"not an offered {step}")
     await press.query.answer()
-    await _save_attribute(context, press.chat_id, press.profile, DialogState.CITY, value)
+    await _save_attribute(context, press.chat_id, press.profile, step, value)
 
 
 async def _cb_market(press: Press, context: Context) -> None:

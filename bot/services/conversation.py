@@ -187,15 +187,7 @@ class ConversationService:
     ) -> RelayedMessage:
         """Store a member's message on their ticket (idempotent per source message)."""
         return await self._relay.record_member_message(
-            who.id,
-            ticket,
-            text=content.text,
-            file_id=content.file_id,
-            file_kind=content.file_kind,
-            file_name=content.file_name,
-            media_group_id=content.media_group_id,
-            source_chat_id=chat_id,
-            source_message_id=message_id,
+            who.id, ticket, **_stored(content, chat_id, message_id)
         )
 
     async def record_team(
@@ -203,15 +195,7 @@ class ConversationService:
     ) -> RelayedMessage:
         """Store a team member's reply to the ticket's member (may claim the ticket)."""
         return await self._relay.record_expert_message(
-            actor_id,
-            ticket,
-            text=content.text,
-            file_id=content.file_id,
-            file_kind=content.file_kind,
-            file_name=content.file_name,
-            media_group_id=content.media_group_id,
-            source_chat_id=chat_id,
-            source_message_id=message_id,
+            actor_id, ticket, **_stored(content, chat_id, message_id)
         )
 
     # --- several open tickets: hold, then choose ---------------------------------------------
@@ -344,3 +328,16 @@ class ConversationService:
                     to_member=first.direction is Direction.EXPERT,
                 )
                 count += len(parts)
+
+
+def _stored(content: Content, chat_id: int, message_id: int) -> dict[str, Any]:
+    """The fields a relayed message is stored with, from either side."""
+    return {
+        "text": content.text,
+        "file_id": content.file_id,
+        "file_kind": content.file_kind,
+        "file_name": content.file_name,
+        "media_group_id": content.media_group_id,
+        "source_chat_id": chat_id,
+        "source_message_id": message_id,
+    }

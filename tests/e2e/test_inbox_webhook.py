@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,29 +19,9 @@ from bot.emulator.client import EmulatorClient
 from bot.updates import HOLD_ENV
 from tests.e2e.test_inbox import HELP_STARTS, QUESTIONS, questions_of, until
 from tests.e2e.test_webhook import SECRET, _post
-from tests.support.botproc import BotProcess, Emulator, free_port
+from tests.support.botproc import BotProcess, Emulator, free_port, wait_for_webhook
 
 MEMBER = 881001
-
-
-def _wait_for_webhook(emulator: Emulator, proc: BotProcess, port: int, since: int) -> None:
-    """setWebhook called after ``since``, then the bot's HTTP server accepts connections."""
-    deadline = time.monotonic() + 60
-    url = f"{emulator.base_url}/_emu/calls?method=setWebhook&since={since}"
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if json.loads(response.read())["result"]:
-                break
-        time.sleep(0.1)
-    else:
-        raise TimeoutError(proc.log()[-2000:])
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(proc.log()[-2000:])
 
 
 def _last_call(emulator: Emulator) -> int:
@@ -67,7 +46,7 @@ def held_webhook_bot(
     )
     since = _last_call(emulator)
     proc.start()
-    _wait_for_webhook(emulator, proc, port, since)
+    wait_for_webhook(emulator, proc, port, since)
     yield proc, port
     if proc.process is not None and proc.process.poll() is None:
         assert proc.stop() == 0, proc.log()[-3000:]
@@ -103,7 +82,7 @@ async def test_acknowledged_pushes_survive_kill9_and_a_repeated_push_is_not_hand
         del proc.env[HOLD_ENV]
         since = _last_call(emulator)
         proc.start()
-        await asyncio.to_thread(_wait_for_webhook, emulator, proc, port, since)
+        await asyncio.to_thread(wait_for_webhook, emulator, proc, port, since)
 
         async def all_answered() -> bool:
             return len(await client.messages(MEMBER)) >= len(QUESTIONS)

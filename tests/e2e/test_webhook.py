@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import pytest
 
 from bot.emulator.client import EmulatorClient
 from bot.runner import WebhookRefusals
-from tests.support.botproc import BotProcess, Emulator, free_port
+from tests.support.botproc import BotProcess, Emulator, free_port, wait_for_webhook
 
 SECRET = "webhook-secret-1234567"
 
@@ -33,23 +32,7 @@ def webhook_bot(
         WEBHOOK_SECRET=SECRET,
     )
     proc.start()
-    deadline = time.monotonic() + 60
-    url = f"{emulator.base_url}/_emu/calls?method=setWebhook"
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if json.loads(response.read())["result"]:
-                break
-        time.sleep(0.1)
-    else:
-        raise TimeoutError(proc.log()[-2000:])
-    while time.monotonic() < deadline:  # the HTTP server starts right after setWebhook
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        raise TimeoutError(proc.log()[-2000:])
+    wait_for_webhook(emulator, proc, port)
     yield proc, port
     assert proc.stop() == 0, proc.log()[-3000:]
     assert "Traceback" not in proc.log()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -120,3 +121,23 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def wait_for_webhook(emulator: Emulator, proc: BotProcess, port: int, since: int = 0) -> None:
+    """setWebhook called after ``since``, then the bot's HTTP server accepts connections."""
+    deadline = time.monotonic() + 60
+    url = f"{emulator.base_url}/_emu/calls?method=setWebhook&since={since}"
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            if json.loads(response.read())["result"]:
+                break
+        time.sleep(0.1)
+    else:
+        raise TimeoutError(proc.log()[-2000:])
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(proc.log()[-2000:])
