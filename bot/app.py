@@ -28,6 +28,7 @@ from bot.services.faq_gaps import GapService
 from bot.services.flood import FloodGuard
 from bot.services.followups import FollowupService
 from bot.services.inbox import Inbox, mark_done_with_effects
+from bot.services.inbox_failures import tell_member
 from bot.services.members import MemberService
 from bot.services.outbox import CARD, Outbox, OutboxPreparer
 from bot.services.outbox import PREFIX as OUTBOX_PREFIX
@@ -111,7 +112,7 @@ def build_services(settings: Settings) -> Services:
         privacy=PrivacyService(sessions),
         outbox=outbox,
         conversation=ConversationService(relay, members, outbox, settings.staff_chat_id),
-        inbox=Inbox(sessions),
+        inbox=Inbox(sessions, max_attempts=settings.inbox_max_attempts, on_failed=tell_member),
     )
 
 
@@ -161,7 +162,10 @@ async def _take_over(app: IpdeskApp, lease: timedelta | None) -> int:
     queue = app.update_queue
     assert isinstance(queue, DurableUpdateQueue)
     taken = 0
-    for update_id, payload in await inbox.claim_unfinished(lease):
+    claimed = await inbox.claim_unfinished(lease)
+    if claimed.failed:
+        app.bot_data.services.outbox.wake()  # the members' notices
+    for update_id, payload in claimed.resumed:
         try:
             update = Update.de_json(json.loads(payload), app.bot)
         except (ValueError, TypeError, KeyError):

@@ -189,6 +189,9 @@ class Settings(BaseSettings):
     # An update stored in the inbox but not handled by a process that stopped renewing its
     # claim for this long is handled by another one (PostgreSQL, several processes).
     inbox_lease_seconds: float = Field(default=60.0, ge=3)
+    # Times an update's handling may begin (its first, then each resumption after a stop or
+    # takeover) before it is given up as failing: marked failed and the member told.
+    inbox_max_attempts: int = Field(default=3, ge=1)
 
     # Personal data: question texts and personal fields of tickets closed longer ago than
     # this are anonymised by a daily job (0: keep until a member asks to be forgotten).

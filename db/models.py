@@ -562,3 +562,7 @@ class InboxUpdate(Base):
     claimed_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
     done_at: Mapped[datetime | None]
+    # times its handling began (stored: the first; each resume or takeover adds one, committed
+    # before handling); one that reaches the limit unfinished is failed instead (done_at set)
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
+    failed_at: Mapped[datetime | None]

@@ -26,6 +26,14 @@ updates), and each caller resumes only after the commit that holds its row.
 
 Two processes (webhook mode on PostgreSQL) each claim what they store; an unfinished update
 whose claim was not renewed within the lease (its process died) is taken over by another.
+
+**Poison updates.** Each time an update's handling begins (stored: the first; resumed at a
+start or taken over: one more, committed before it is handled again) its ``attempts`` go
+up. One that reaches the limit unfinished (it crashes the process, or never completes) is
+not handled again: it is marked failed (and done, its text dropped) and the ``on_failed``
+hook runs in that same transaction (:mod:`bot.services.inbox_failures` tells the member).
+A handler that raises is not retried: python-telegram-bot reports the error (the member gets
+the error reply) and the update is marked done, since it would fail the same way again.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import asyncio
 import contextvars
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -45,6 +53,7 @@ from sqlalchemy import Table, bindparam, delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from db.models import InboxUpdate
@@ -54,6 +63,8 @@ log = logging.getLogger(__name__)
 
 DONE_KEPT = timedelta(days=1)
 """How long a done update_id is remembered: Telegram keeps an unconfirmed update for 24 h."""
+MAX_ATTEMPTS = 3
+"""Times an update's handling may begin before it is given up (setting INBOX_MAX_ATTEMPTS)."""
 
 
 @dataclass(slots=True)
@@ -187,6 +198,31 @@ class Arrival:
     """The update as JSON, as Telegram sent it (personal data: never logged)."""
 
 
+@dataclass(frozen=True, slots=True)
+class FailedUpdate:
+    """An update given up after ``attempts`` beginnings (see the module's docstring)."""
+
+    update_id: int
+    chat_id: int | None
+    payload: str
+    """As stored (personal data: never logged); already cleared in the database."""
+    attempts: int
+
+
+FailedHook = Callable[[AsyncSession, FailedUpdate], Awaitable[None]]
+"""Runs in the transaction that marks an update failed (it must not commit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """What :meth:`Inbox.claim_unfinished` took."""
+
+    resumed: list[tuple[int, str]]
+    """(update_id, payload) to handle again, in update order; their attempts are counted."""
+    failed: list[int]
+    """update_ids given up (marked failed; ``on_failed`` ran for each)."""
+
+
 @dataclass(slots=True)
 class _Batch:
     arrivals: dict[int, Arrival] = field(default_factory=dict)
@@ -220,9 +256,18 @@ _DONE = (
 
 
 class Inbox:
-    def __init__(self, sessions: SessionFactory, *, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        owner: str | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        on_failed: FailedHook | None = None,
+    ) -> None:
         self._sessions = sessions
         self.owner = owner or uuid.uuid4().hex
+        self.max_attempts = max_attempts
+        self._on_failed = on_failed
         self._next = _Batch()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -317,31 +362,78 @@ class Inbox:
                 await conn.execute(_DONE, {"ids": list(batch.done), "now": now})
         return new
 
-    async def claim_unfinished(self, lease: timedelta | None) -> list[tuple[int, str]]:
+    async def claim_unfinished(self, lease: timedelta | None) -> Takeover:
         """Take over the updates not done whose claim is older than ``lease`` (None: every
-        one not done, for a single process at start-up); (update_id, payload) in order."""
+        one not done, for a single process at start-up). Each one's attempts go up in the
+        same commit, before it is handled again; one that began ``max_attempts`` times
+        already is marked failed instead."""
         now = _now()
+        stale = InboxUpdate.done_at.is_(None) & (InboxUpdate.claimed_by != self.owner)
+        if lease is not None:
+            stale = stale & (InboxUpdate.claimed_at < now - lease)
         async with self._sessions() as s, s.begin():
-            query = select(InboxUpdate.update_id).where(
-                InboxUpdate.done_at.is_(None), InboxUpdate.claimed_by != self.owner
-            )
-            if lease is not None:
-                query = query.where(InboxUpdate.claimed_at < now - lease)
-            ids = list((await s.execute(query.order_by(InboxUpdate.update_id))).scalars())
-            if not ids:
-                return []
+            found = (
+                await s.execute(
+                    select(
+                        InboxUpdate.update_id,
+                        InboxUpdate.chat_id,
+                        InboxUpdate.payload,
+                        InboxUpdate.attempts,
+                    )
+                    .where(stale)
+                    .order_by(InboxUpdate.update_id)
+                )
+            ).all()
+            if not found:
+                return Takeover([], [])
+            ids = [row.update_id for row in found]
             # conditional: a row another process took meanwhile is not taken twice
-            stale = InboxUpdate.claimed_by != self.owner
-            if lease is not None:
-                stale = stale & (InboxUpdate.claimed_at < now - lease)
             result = await s.execute(
                 update(InboxUpdate)
-                .where(InboxUpdate.update_id.in_(ids), InboxUpdate.done_at.is_(None), stale)
-                .values(claimed_by=self.owner, claimed_at=now)
+                .where(
+                    InboxUpdate.update_id.in_(ids),
+                    stale,
+                    InboxUpdate.attempts < self.max_attempts,
+                )
+                .values(claimed_by=self.owner, claimed_at=now, attempts=InboxUpdate.attempts + 1)
                 .returning(InboxUpdate.update_id, InboxUpdate.payload)
             )
             taken = sorted((row.update_id, row.payload) for row in result)
-        return [(update_id, payload) for update_id, payload in taken if payload is not None]
+            given_up = set(
+                (
+                    await s.execute(
+                        update(InboxUpdate)
+                        .where(
+                            InboxUpdate.update_id.in_(ids),
+                            stale,
+                            InboxUpdate.attempts >= self.max_attempts,
+                        )
+                        .values(
+                            claimed_by=self.owner,
+                            claimed_at=now,
+                            done_at=now,
+                            failed_at=now,
+                            payload=None,
+                        )
+                        .returning(InboxUpdate.update_id)
+                    )
+                ).scalars()
+            )
+            failed = [
+                FailedUpdate(row.update_id, row.chat_id, row.payload or "", row.attempts)
+                for row in found
+                if row.update_id in given_up
+            ]
+            for it in failed:
+                log.warning(
+                    "inbox: update %d given up after %d attempts; marked failed",
+                    it.update_id,
+                    it.attempts,
+                )
+                if self._on_failed is not None:
+                    await self._on_failed(s, it)
+        resumed = [(update_id, payload) for update_id, payload in taken if payload is not None]
+        return Takeover(resumed, [it.update_id for it in failed])
 
     async def renew(self) -> int:
         """Renew this process's claims on the updates it is still handling."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,13 +13,18 @@ from sqlalchemy import insert, select, update
 
 from bot.services.inbox import (
     DONE_KEPT,
+    MAX_ATTEMPTS,
     Arrival,
+    FailedUpdate,
     Inbox,
+    Takeover,
     handling,
     mark_done_with_effects,
     preparatory,
 )
-from db.models import InboxUpdate, User
+from bot.services.inbox_failures import NOTICE, tell_member
+from bot.services.outbox import PREFIX
+from db.models import InboxUpdate, Reminder, User
 from db.session import SessionFactory
 
 
@@ -76,13 +83,13 @@ async def test_unfinished_updates_are_taken_over_once(sessions: SessionFactory) 
 
     # Another process: the claims are fresh, so within the lease nothing is taken.
     other = Inbox(sessions, owner="other")
-    assert await other.claim_unfinished(timedelta(seconds=60)) == []
+    assert await other.claim_unfinished(timedelta(seconds=60)) == Takeover([], [])
     # A single process at start-up takes every unfinished one, in update order, once.
     restarted = Inbox(sessions, owner="restarted")
-    taken = await restarted.claim_unfinished(None)
+    taken = (await restarted.claim_unfinished(None)).resumed
     assert [update_id for update_id, _ in taken] == [1, 3]
     assert all("商标续展" in payload for _, payload in taken)
-    assert await restarted.claim_unfinished(None) == []
+    assert await restarted.claim_unfinished(None) == Takeover([], [])
 
     # The restarted process stops renewing: after the lease the other one takes over.
     async with sessions() as s, s.begin():
@@ -90,9 +97,11 @@ async def test_unfinished_updates_are_taken_over_once(sessions: SessionFactory) 
             update(InboxUpdate).values(claimed_at=datetime.now(UTC) - timedelta(minutes=5))
         )
     late = Inbox(sessions, owner="late")
-    assert [u for u, _ in await late.claim_unfinished(timedelta(seconds=60))] == [1, 3]
+    assert [u for u, _ in (await late.claim_unfinished(timedelta(seconds=60))).resumed] == [1, 3]
     assert await late.renew() == 2
-    assert await Inbox(sessions, owner="x").claim_unfinished(timedelta(seconds=60)) == []
+    assert await Inbox(sessions, owner="x").claim_unfinished(timedelta(seconds=60)) == Takeover(
+        [], []
+    )
     for box in (other, restarted, late):
         await box.close()
 
@@ -161,3 +170,101 @@ async def test_the_first_writing_transaction_of_a_handler_marks_its_update_done(
         assert it.done
     assert await done() == {1, 2, 3}
     await inbox.close()
+
+
+def member_update(update_id: int, chat_id: int, language_code: str) -> Arrival:
+    sender = {"id": chat_id, "is_bot": False, "first_name": "周", "language_code": language_code}
+    message = {"message_id": 1, "date": 0, "chat": {"id": chat_id}, "from": sender}
+    return Arrival(update_id, chat_id, json.dumps({"update_id": update_id, "message": message}))
+
+
+async def attempts(sessions: SessionFactory) -> dict[int, int]:
+    return {u: row.attempts for u, row in (await rows(sessions)).items()}
+
+
+async def test_an_update_that_never_finishes_is_given_up_and_its_member_told_once(
+    sessions: SessionFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Counted each time its handling begins (committed before it is handled again); at the
+    limit it is marked failed, its text dropped, and a private chat gets one notice in the
+    member's language (their choice if known, else Telegram's). Nothing personal is logged."""
+    assert MAX_ATTEMPTS == 3
+    async with sessions() as s, s.begin():
+        s.add(User(id=8, first_name="钱", lang="en", telegram_lang="zh-hans"))
+    first = Inbox(sessions, owner="first", on_failed=tell_member)
+    await first.accept(member_update(1, 7, "en"))  # a stranger: Telegram's language
+    await first.accept(member_update(2, 8, "zh-hans"))  # a member who chose English
+    await first.accept(member_update(3, -100, "zh-hans"))  # a group: nobody to tell
+    await first.accept(member_update(4, 9, "zh-hans"))  # handled: never counted again
+    await first.done(4)
+    await first.close()
+    assert await attempts(sessions) == {1: 1, 2: 1, 3: 1, 4: 1}
+
+    for run, expected in (("second", 2), ("third", 3)):
+        box = Inbox(sessions, owner=run, on_failed=tell_member)
+        taken = await box.claim_unfinished(None)
+        assert [u for u, _ in taken.resumed] == [1, 2, 3]
+        assert taken.failed == []
+        # committed before any handling: a crash now still counts this attempt
+        assert await attempts(sessions) == {1: expected, 2: expected, 3: expected, 4: 1}
+        await box.close()
+
+    caplog.set_level(logging.WARNING, logger="bot.services.inbox")
+    fourth = Inbox(sessions, owner="fourth", on_failed=tell_member)
+    assert await fourth.claim_unfinished(None) == Takeover([], [1, 2, 3])
+    stored = await rows(sessions)
+    for update_id in (1, 2, 3):
+        row = stored[update_id]
+        assert row.failed_at is not None
+        assert row.done_at is not None
+        assert row.payload is None
+        assert row.attempts == 3
+    assert stored[4].failed_at is None
+    assert await fourth.pending() == 0
+    assert "update 1 given up after 3 attempts" in caplog.text
+    assert "周" not in caplog.text
+
+    async with sessions() as s:
+        notices = (await s.execute(select(Reminder).order_by(Reminder.recipient_id))).scalars()
+        sent = [
+            (r.kind, r.recipient_id, r.payload["text_key"], r.payload["lang"]) for r in notices
+        ]
+    assert sent == [(PREFIX + "notice", 7, NOTICE, "en"), (PREFIX + "notice", 8, NOTICE, "en")]
+
+    # given up once: a later start takes nothing, and a repeated notice is not queued again
+    assert await Inbox(sessions, owner="fifth").claim_unfinished(None) == Takeover([], [])
+    async with sessions() as s, s.begin():
+        await tell_member(s, FailedUpdate(1, 7, "{}", 3))
+        count = len((await s.execute(select(Reminder))).scalars().all())
+    assert count == 2
+    await fourth.close()
+
+
+async def test_a_taken_over_update_counts_an_attempt_and_the_limit_is_a_setting(
+    sessions: SessionFactory,
+) -> None:
+    """Two processes: the takeover after the lease counts as an attempt too; with a limit of
+    2 the second takeover gives the update up (no hook: nothing else is written)."""
+    dead = Inbox(sessions, owner="dead", max_attempts=2)
+    await dead.accept(member_update(5, 7, "zh"))
+    await dead.close()
+
+    async def expire() -> None:
+        async with sessions() as s, s.begin():
+            await s.execute(
+                update(InboxUpdate).values(claimed_at=datetime.now(UTC) - timedelta(minutes=5))
+            )
+
+    lease = timedelta(seconds=60)
+    other = Inbox(sessions, owner="other", max_attempts=2)
+    assert await other.claim_unfinished(lease) == Takeover([], [])  # claim still fresh
+    await expire()
+    assert [u for u, _ in (await other.claim_unfinished(lease)).resumed] == [5]
+    assert await attempts(sessions) == {5: 2}
+    await expire()
+    third = Inbox(sessions, owner="third", max_attempts=2)
+    assert await third.claim_unfinished(lease) == Takeover([], [5])
+    async with sessions() as s:
+        assert (await s.execute(select(Reminder))).scalars().all() == []
+    for box in (other, third):
+        await box.close()
