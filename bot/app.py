@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import timedelta
 
 from sqlalchemy.engine import make_url
@@ -43,7 +42,6 @@ from bot.services.stats import StatsService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
 from bot.updates import (
-    HOLD_ENV,
     ConfirmAfterStoring,
     DurableUpdateQueue,
     PerChatUpdateProcessor,
@@ -252,9 +250,7 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     context_types = ContextTypes(context=Context, bot_data=BotData)
     services = services or build_services(settings)
-    processor = PerChatUpdateProcessor(
-        settings.concurrent_updates, services.inbox, hold=os.environ.get(HOLD_ENV) == "1"
-    )
+    processor = PerChatUpdateProcessor(settings.concurrent_updates, services.inbox)
     # Polling: a fetched batch is stored in one commit before the next getUpdates confirms
     # it; webhook: each update is stored before the server answers 200.
     queue = DurableUpdateQueue(services.inbox, staged=not settings.webhook_url)

@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 UNBOUNDED = 2**30
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0
 """Seconds between attempts to store an update while the database fails."""
-HOLD_ENV = "IPDESK_E2E_HOLD_UPDATES"
-"""Test-only: "1" makes the processor store and confirm updates but never handle them, so an
-end-to-end test can kill the bot with fetched, unhandled updates (tests/e2e/test_inbox.py)."""
 
 
 def chat_key(update: object) -> int | None:
@@ -160,14 +157,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     flooding chat's queue waits on its own lock, not in front of everybody else.
     """
 
-    def __init__(
-        self, max_concurrent_updates: int, inbox: Inbox | None = None, *, hold: bool = False
-    ) -> None:
+    def __init__(self, max_concurrent_updates: int, inbox: Inbox | None = None) -> None:
         # PTB's own semaphore is taken before do_process_update (process_update is final),
         # so it is left unbounded and the real limit, ``_slots``, is taken after the lock.
         self._limit = max_concurrent_updates
         self._inbox = inbox
-        self._hold = hold
         super().__init__(UNBOUNDED)
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._busy = 0
@@ -193,9 +187,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 self._busy -= 1
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if self._hold:
-            log.warning("%s is set: update not handled", HOLD_ENV)
-            await asyncio.Event().wait()
         if self._inbox is None or not isinstance(update, Update):
             await self._in_turn(update, coroutine)
             return

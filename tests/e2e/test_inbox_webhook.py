@@ -1,7 +1,8 @@
 """The durable inbox in webhook mode: the bot answers 200 only for a stored update.
 
-Pushed updates are stored and acknowledged but not handled (IPDESK_E2E_HOLD_UPDATES=1), the
-bot is killed with SIGKILL, started again: each is answered once, and a push Telegram repeats
+Pushed updates are stored and acknowledged but not handled (the emulator holds the bot's
+first reply, tests/support/holding.py, so the chat's later updates wait behind it), the bot
+is killed with SIGKILL, started again: each is answered once, and a push Telegram repeats
 (same update_id) is not handled a second time.
 """
 
@@ -16,10 +17,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.emulator.client import EmulatorClient
-from bot.updates import HOLD_ENV
-from tests.e2e.test_inbox import HELP_STARTS, QUESTIONS, questions_of, until
+from tests.e2e.test_inbox import HELP_STARTS, QUESTIONS, questions_of, unfinished
 from tests.e2e.test_webhook import SECRET, _post
 from tests.support.botproc import BotProcess, Emulator, free_port, wait_for_webhook
+from tests.support.holding import held, hold_next_reply, until
 
 MEMBER = 881001
 
@@ -31,7 +32,7 @@ def _last_call(emulator: Emulator) -> int:
 
 
 @pytest.fixture(scope="module")
-def held_webhook_bot(
+def webhook_bot(
     emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[BotProcess, int]]:
     port = free_port()
@@ -42,7 +43,6 @@ def held_webhook_bot(
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
         WEBHOOK_SECRET=SECRET,
-        **{HOLD_ENV: "1"},
     )
     since = _last_call(emulator)
     proc.start()
@@ -69,32 +69,40 @@ def _update(
 
 
 async def test_acknowledged_pushes_survive_kill9_and_a_repeated_push_is_not_handled_twice(
-    emulator: Emulator, held_webhook_bot: tuple[BotProcess, int]
+    emulator: Emulator, webhook_bot: tuple[BotProcess, int]
 ) -> None:
-    proc, port = held_webhook_bot
+    proc, port = webhook_bot
     async with EmulatorClient(emulator.base_url) as client:
         user = await client.create_user(MEMBER, "Web", language_code="zh-hans")
-        pushes = [_update(100 + i, i + 1, user, q) for i, q in enumerate(QUESTIONS)]
+        hold = await hold_next_reply(client, proc, MEMBER)
+        assert _post(port, _update(100, 1, user, "/help"), SECRET) == 200
+        await held(client, proc, hold)
+        pushes = [_update(101 + i, i + 2, user, q) for i, q in enumerate(QUESTIONS)]
         for push in pushes:
             assert _post(port, push, SECRET) == 200  # Telegram forgets it now
 
+        async def stored() -> bool:
+            return unfinished(proc) == 1 + len(QUESTIONS)
+
+        await until(stored)  # answered 200 after its commit: already true
+        assert questions_of(proc, [MEMBER]) == {}
         proc.kill9()
-        del proc.env[HOLD_ENV]
         since = _last_call(emulator)
         proc.start()
         await asyncio.to_thread(wait_for_webhook, emulator, proc, port, since)
 
         async def all_answered() -> bool:
-            return len(await client.messages(MEMBER)) >= len(QUESTIONS)
+            return len(await client.messages(MEMBER)) >= 1 + len(QUESTIONS)
 
         await until(all_answered)
         # Telegram pushes one again (it never saw the 200), then the member asks for help.
         assert _post(port, pushes[2], SECRET) == 200
         assert _post(port, _update(200, 50, user, "/help"), SECRET) == 200
         await client.wait_for_messages(
-            MEMBER, after_message_id=0, count=len(QUESTIONS) + 1, timeout=60
+            MEMBER, after_message_id=0, count=len(QUESTIONS) + 2, timeout=60
         )
         replies = [m.body for m in await client.messages(MEMBER)]
-    assert len(replies) == len(QUESTIONS) + 1, replies
-    assert replies[-1].startswith(HELP_STARTS)
+    assert len(replies) == len(QUESTIONS) + 2, replies
+    helps = [i for i, r in enumerate(replies) if r.startswith(HELP_STARTS)]
+    assert helps == [0, len(replies) - 1], replies
     assert questions_of(proc, [MEMBER]) == {MEMBER: len(QUESTIONS)}
