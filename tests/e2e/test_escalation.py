@@ -402,10 +402,8 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     a_after = await latest_id(client, EXPERT_A)
     claimed = await press(client, EXPERT_A, card, label="✋ 认领")
     assert claimed.text == t("zh", "tk_claimed", number=number)
-    edited = await client.wait_for_edit(
-        STAFF_CHAT_ID, card.message_id, after_version=card.version, timeout=30
-    )
-    assert "状态：处理中" in edited.body
+    # Cards are edited through the outbox (coalesced): wait for the state, not for one edit.
+    edited = await wait_card(client, card.message_id, lambda c: "状态：处理中" in c.body)
     assert "认领：张伟" in edited.body
     assert labels(edited) == ["🔁 改派", "✅ 结案"]  # held: no Claim button any more
     # The member learns who took it up, by name and title (never an account).
@@ -503,8 +501,12 @@ async def test_member_escalates_to_a_named_expert_and_they_talk_through_the_bot(
     assert edit_notice.body == t("zh", "tk_edit_not_relayed")
 
     # The member replying to the expert's message stays on the ticket.
+    m_after = await latest_id(client, member)
     await client.send_text(member, "好的，谢谢！", reply_to_message_id=answer.message_id)
     await wait_for(client, EXPERT_A, lambda m: "好的，谢谢" in m.body, after=a_after)
+    # Its receipt goes out just after the copy: wait for it, so that the member's /ticket
+    # below is answered by the next message in the chat.
+    await wait_for(client, member, lambda m: m.body.startswith("✅ 已转给"), after=m_after)
 
     # A private note never reaches the member.
     secret = "内部：会员可能需要应诉准备"
@@ -579,9 +581,7 @@ async def test_concurrent_claims_exactly_one_wins(
     assert len(lost) == 1, texts
     winner = "王秘书" if answers[0].text == won[0] else "赵秘书"
     assert lost[0] == f"{number} 已由 {winner} 负责。"
-    edited = await client.wait_for_edit(
-        STAFF_CHAT_ID, card.message_id, after_version=card.version, timeout=30
-    )
+    edited = await wait_card(client, card.message_id, lambda c: "认领：" in c.body)
     assert f"认领：{winner}" in edited.body
 
 
@@ -719,9 +719,13 @@ async def test_two_open_tickets_the_member_chooses_and_can_switch(
     assert second_number in listing.body
     prompt = await press_for_reply(client, member, listing, f"✍️ 写给 {first_number}")
     assert prompt.body == t("zh", "tk_add_prompt", number=first_number)
+    m_after = await latest_id(client, member)
     await client.send_text(member, "第一件的补充材料")
     to_a = await wait_for(client, EXPERT_A, lambda m: "第一件的补充材料" in m.body, after=a_after)
     assert to_a.body.startswith(f"📨 {first_number}")
+    # Its receipt follows the copy: once it is there, /start below is answered next.
+    receipt = await wait_for(client, member, lambda m: m.body.startswith("✅"), after=m_after)
+    assert first_number in receipt.body
 
     # A third ticket, resolved at once: with two open and none chosen, the member picks.
     welcome = await ask(client, member, "/start")
@@ -733,6 +737,8 @@ async def test_two_open_tickets_the_member_chooses_and_can_switch(
     await wait_for(
         client, EXPERT_A, lambda m: m.body.startswith(f"✅ {third_number}"), after=a_after
     )
+    # The member is told through the outbox: let that arrive before reading what follows.
+    await wait_for(client, member, lambda m: "已处理完毕" in m.body and third_number in m.body)
     m_after = await latest_id(client, member)
     await client.send_text(member, "这条消息属于哪件？")
     chooser = await wait_for(

@@ -121,10 +121,15 @@ async def test_killed_while_sending_the_reminder_is_sent_once_after_its_lease(
 ) -> None:
     await bot.advance_to(client, local("2026-12-03 10:40"))
     ticket, key = await resolved_ticket(client, bot, "zh", "乙")
-    # Telegram hangs on the next sendMessage; the bot is killed while it waits.
+    # Telegram hangs on the next sendMessage to the member; the bot is killed while it waits.
+    # (The outbox is empty first, and the fault is tied to the member's chat: no notice or
+    # card left over from resolving the ticket can take it.)
+    await bot.settle(client)
     bot.halt()
     since = await last_call(client)
-    await client.inject_fault("sendMessage", error_code=502, delay=5, count=1)
+    await client.inject_fault(
+        "sendMessage", error_code=502, delay=5, count=1, chat_id=ticket.member
+    )
     bot.launch(local("2026-12-06 11:00"))  # Sunday, after the check-in fell due
     deadline = time.monotonic() + 30
     while not [c for c in await sends_to(client, ticket.member, since=since) if c.ok is None]:
@@ -163,7 +168,9 @@ async def test_a_429_on_the_reminder_send_still_delivers_it_once(
 
     bot.halt()
     since = await last_call(client)
-    await client.inject_fault("sendMessage", error_code=429, retry_after=1, count=1)
+    await client.inject_fault(
+        "sendMessage", error_code=429, retry_after=1, count=1, chat_id=ticket.member
+    )
     await bot.restart_at(client, local("2026-12-09 11:30"))  # Wednesday
     deadline = time.monotonic() + 60
     while await checkins(client, ticket) == 0:
@@ -181,8 +188,11 @@ async def test_a_5xx_is_retried_with_back_off_and_recorded(
 ) -> None:
     await bot.advance_to(client, local("2026-12-09 11:30"))
     ticket, key = await resolved_ticket(client, bot, "zh", "丙")
+    await bot.settle(client)  # nothing left over from resolving: the check-in meets the fault
     bot.halt()
-    await client.inject_fault("sendMessage", error_code=502, count=1, description="Bad Gateway")
+    await client.inject_fault(
+        "sendMessage", error_code=502, count=1, description="Bad Gateway", chat_id=ticket.member
+    )
     await bot.restart_at(client, local("2026-12-12 12:00"))  # Saturday
     assert await checkins(client, ticket) == 0
     row = bot.db.reminder(key)
@@ -232,7 +242,9 @@ async def test_a_failed_report_text_does_not_post_the_chart_twice(
     await bot.advance_to(client, local("2026-12-15 12:40"))
     await bot.settle(client)
     bot.halt()
-    await client.inject_fault("sendMessage", error_code=502, count=1, description="Bad Gateway")
+    await client.inject_fault(
+        "sendMessage", error_code=502, count=1, description="Bad Gateway", chat_id=STAFF_CHAT_ID
+    )
     await bot.restart_at(client, local("2026-12-21 09:05"))  # Monday: the report is due
     row = bot.db.reminder("weekly_report:2026-W52")
     assert (row["status"], row["attempts"]) == ("pending", 1)  # the text failed: retry

@@ -311,8 +311,16 @@ async def test_staff_move_then_cancel_an_event_everyone_told_in_their_language(
     await until_finished(client, progress)
     invitation_zh = next(m for m in await client.messages(SEAT_1) if "海关保护" in m.body)
     invitation_en = next(m for m in await client.messages(SEAT_2) if "at customs" in m.body)
-    await press(client, SEAT_1, invitation_zh, t("zh", "ann_btn_signup"))
-    await press(client, SEAT_2, invitation_en, t("en", "ann_btn_signup"))  # waiting list
+    # The button is answered before the confirmation is sent: wait for the confirmation, so
+    # that the next message in each chat is the notice of the change below.
+    signups: tuple[tuple[int, BotMessage, Lang], ...] = (
+        (SEAT_1, invitation_zh, "zh"),
+        (SEAT_2, invitation_en, "en"),
+    )
+    for user, invitation, lang in signups:
+        after = await latest_id(client, user)
+        await press(client, user, invitation, t(lang, "ann_btn_signup"))  # SEAT_2: waiting list
+        await client.wait_for_message(user, after_message_id=after)
     with closing(db(bot)) as conn:
         (eid,) = conn.execute(
             "SELECT event_id FROM announcements WHERE id = ?", (number,)
