@@ -727,15 +727,30 @@ async def test_the_expert_is_reminded_in_their_language_when_the_member_waits(
     await wait_for(client, EXPERT_EN, lambda m: "去年已经申请" in m.body, after=after)
 
     last_message = stored(bot.db.ticket(ticket.number)["last_member_message_at"])
-    [first] = [
-        r
-        for r in bot.db.reminders(ticket.id, "expert_waiting")
-        if r["status"] == "pending" and json.loads(r["payload"])["stage"] == 1
-    ]
+
+    def first_stage() -> list[sqlite3.Row]:
+        return [
+            r
+            for r in bot.db.reminders(ticket.id, "expert_waiting")
+            if r["status"] == "pending" and json.loads(r["payload"])["stage"] == 1
+        ]
+
+    def anchor_of(row: sqlite3.Row) -> datetime:
+        return datetime.fromisoformat(json.loads(row["payload"])["anchor"])
+
     # Anchored at the member's last message (keys are by the second: a chain started in the
-    # same second is kept), due one working day (8 working hours) later: Wednesday, same time.
-    anchor = datetime.fromisoformat(json.loads(first["payload"])["anchor"])
-    assert timedelta(0) <= last_message - anchor < timedelta(seconds=1)
+    # same second is kept). The handler plans it after handing the copy to the outbox, so the
+    # copy can reach the expert first: wait for that chain rather than read the rows at once.
+    deadline = time.monotonic() + 30
+    while not any(
+        timedelta(0) <= last_message - anchor_of(r) < timedelta(seconds=1) for r in first_stage()
+    ):
+        rows = [(r["key"], anchor_of(r).isoformat()) for r in first_stage()]
+        assert time.monotonic() < deadline, f"no chain anchored at {last_message}: {rows}"
+        await asyncio.sleep(0.05)
+    [first] = first_stage()
+    # Due one working day (8 working hours) later: Wednesday, same time.
+    anchor = anchor_of(first)
     assert stored(first["due_at"]) == anchor + timedelta(days=1)
 
     waiting = is_text(
