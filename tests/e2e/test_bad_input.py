@@ -53,8 +53,9 @@ async def bot_messages_after(client: EmulatorClient, chat_id: int, after: int) -
 
 
 async def settle(client: EmulatorClient, user_id: int) -> BotMessage:
-    """Send /help and wait for its reply. The bot handles updates one at a time, so once this
-    reply is there, everything sent before it has been fully handled."""
+    """Send /help and wait for its reply. The bot handles a chat's updates in order (other
+    chats concurrently), so once this reply is there, everything sent before it in this chat
+    has been fully handled."""
     reply = await ask(client, user_id, "/help")
     assert reply.body.startswith(("使用说明", "How to use this bot")), reply.body
     return reply

@@ -327,7 +327,8 @@ async def profiled_ticket(
 
 
 async def settle_private(client: EmulatorClient, user_id: int) -> None:
-    """Updates are handled one at a time: once /mytickets is answered, earlier ones were."""
+    """A chat's updates are handled in order: once /mytickets is answered, the chat's earlier
+    ones were (other chats are handled concurrently: this proves nothing about them)."""
     after = await latest_id(client, user_id)
     await client.send_text(user_id, "/mytickets")
     await client.wait_for_message(user_id, after_message_id=after, timeout=20)

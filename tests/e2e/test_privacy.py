@@ -125,8 +125,12 @@ async def test_mydata_then_forget_closes_tickets_and_tells_the_expert(
     assert "钱多多" not in card.body
     notice_to_expert = await wait_for(client, EXPERT_A, lambda m: number in m.body)
     assert "钱多多 · ☎️ 13900001111" in notice_to_expert.body
+    m_after = await latest_id(client, member)
     await client.send_text(member, "附上营业执照编号 秘密配方")
     await wait_for(client, EXPERT_A, lambda m: "秘密配方" in m.body)
+    # The receipt follows the copy (same outbox row): once it is there, the next message in
+    # the member's chat is the answer to their next command.
+    await wait_for(client, member, lambda m: m.body.startswith("✅"), after=m_after)
 
     data = await _mydata(client, member)
     assert data["profile"]["phone"] == "13900001111"

@@ -66,7 +66,7 @@ async def handled_before_marker(
     client: EmulatorClient, user_id: int, after: int
 ) -> list[BotMessage]:
     """Send /help as a marker; return the bot's messages after ``after`` that precede the
-    marker's reply. Updates are handled one at a time, so those are complete."""
+    marker's reply. A chat's updates are handled in order, so those are complete."""
     await client.send_text(user_id, "/help")
     count = 1
     while True:
