@@ -20,8 +20,9 @@ from bot.knowledge import build_engine
 from bot.settings import Settings
 from faq.models import Lang
 from tests.e2e.conftest import ADMIN_ID, STAFF_CHAT_ID, wait_until_polling
-from tests.e2e.test_inbox import inbox_emptied, until
+from tests.e2e.test_inbox import inbox_emptied
 from tests.support.botproc import BotProcess, Emulator
+from tests.support.holding import until
 
 CATALOG = load_catalog()
 TELEGRAM_TEXT_MAX = 4096
