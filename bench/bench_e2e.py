@@ -92,11 +92,13 @@ class Figures:
     latency: dict[float, list[float]] = field(default_factory=dict)  # rate → seconds
     missing: int = 0  # questions without a reply
     cpu_ms: float = float("nan")  # the bot process's CPU time (all threads) per burst message
+    main_cpu_ms: float = float("nan")  # of which the event loop's thread
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU time of a process, all its threads, or of one thread (Linux /proc)."""
+    stat = Path(f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -305,9 +307,10 @@ async def measure(
         await client.create_user(member, f"M{member % 1000}", language_code="zh")
     await warm_up(client, texts)
     with profiled(pid, profile):
-        cpu = cpu_seconds(pid)
+        cpu, main_cpu = cpu_seconds(pid), cpu_seconds(pid, pid)  # the main thread's id is the pid
         figures = await burst(client, members, texts, args.messages)
         figures.cpu_ms = (cpu_seconds(pid) - cpu) / args.messages * 1e3
+        figures.main_cpu_ms = (cpu_seconds(pid, pid) - main_cpu) / args.messages * 1e3
     for rate in (args.rate, SLOW_RATE):
         latencies, missing = await paced(client, members, texts, rate, args.seconds)
         figures.latency[rate] = latencies
@@ -380,6 +383,7 @@ def report(results: dict[str, Figures], args: argparse.Namespace) -> None:
     row("inbound throughput (replies/s)", tput)
     row("  client send rate (msg/s)", [f"{results[n].send_rate:.0f}" for n in names])
     row("  bot CPU per message (ms)", [f"{results[n].cpu_ms:.2f}" for n in names])
+    row("    of which the event loop's thread", [f"{results[n].main_cpu_ms:.2f}" for n in names])
     for rate in (args.rate, SLOW_RATE):
         for p in (50, 95, 99):
             values = [ms(results[n].latency.get(rate, []), p) for n in names]
