@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_only
 
+from db.sqlite_driver import one_trip_creator
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 _HOLDS_WRITER = "ipdesk_holds_writer"
@@ -115,6 +117,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("async_creator", one_trip_creator(url))
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         SqliteWriter().install(engine)
