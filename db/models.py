@@ -447,6 +447,8 @@ class FaqGapReview(Base):
     )
     reviewed_by: Mapped[int] = mapped_column(BigInteger)
     reviewed_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
 # -- outreach (issue 11): subscriptions, announcements, events ------------------------------
 
 

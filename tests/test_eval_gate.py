@@ -48,7 +48,7 @@ def _eval(*paths: Path) -> dict[str, dict[str, float]]:
 
 @pytest.fixture(scope="module")
 def frozen() -> dict[str, dict[str, float]]:
-    assert len(FROZEN) == 7
+    assert len(FROZEN) == 8
     return _eval(*FROZEN)
 
 
