@@ -42,7 +42,7 @@ CONCEPTS: tuple[Concept, ...] = (
         None,
         0.25,
         "注册 申请 登记 备案 流程 手续 材料 证书 下证",
-        "register|registration|registered|apply|application|file|filing|procedure|certificate",
+        "register|registration|registered|apply|application|file|filing|procedure|certificate|cert",
     ),
     _c(
         "term",
@@ -314,12 +314,14 @@ CONCEPTS: tuple[Concept, ...] = (
     _c("join", "general", 0.5, "加入", "join|joining"),
     _c("expert", "general", 1.0, "专家 转人工 人工客服", "expert|experts|human agent"),
     _c("human", "general", 0.5, "人工 真人 工单", "human|real person|ticket"),
+    # Asked of this bot, a lecture or a forum is the association's own: enough on its own.
+    _c("lecture", "general", 1.0, "讲座 沙龙 研讨会 直播课", "seminar|webinar"),
     _c(
         "training",
         "general",
         0.5,
-        "培训 讲座 论坛 沙龙 课程 报名 研讨会 活动 直播课",
-        "training|trainings|course|forum|seminar|webinar|workshop|sign up|event|events",
+        "培训 论坛 课程 报名 活动",
+        "training|trainings|course|forum|workshop|sign up|event|events",
     ),
     _c("consult", "general", 0.5, "咨询", "consultation|consult|consulting"),
     _c(
