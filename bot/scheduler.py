@@ -385,6 +385,12 @@ class ReminderJobs:
                 if self._kicked.is_set():
                     continue
                 due = await self._pump.store.next_due_at()
+                if self._kicked.is_set():
+                    # Kicked while reading: a row committed meanwhile may be due now, and
+                    # the answer above may predate it. (Returning here lost that wake-up:
+                    # the row waited for the next tick.) No await from here to the wait
+                    # below, so a kick cannot slip in between.
+                    continue
                 if due is None:
                     return
                 wait = (due - self._clock()).total_seconds()
@@ -396,7 +402,10 @@ class ReminderJobs:
             log.exception("sending from the outbox failed; the next tick retries")
 
     async def _tick(self, _context: Any) -> None:
-        await self._pump.drain()
+        # Until nothing is claimable: rows that become due while a batch is processed (the
+        # failure notice of a relay marked failed, the next outbox row of a chat, claimed
+        # one at a time) go out now, not one tick later.
+        await self._pump.drain_all()
         await self.refresh_window()
 
     async def _fire(self, _context: Any) -> None:

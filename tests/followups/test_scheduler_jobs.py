@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 import pytest
 from telegram.ext import Application, JobQueue
 
-from bot.scheduler import JOB_PREFIX, PUMP_JOB, ReminderPump, install
-from bot.services.reminders import ReminderSpec, ReminderStore
+from bot.scheduler import JOB_PREFIX, PUMP_JOB, ReminderJobs, ReminderPump, SendResult, install
+from bot.services.reminders import ON_FAILURE, ReminderSpec, ReminderStore, failure_notice
 from db.session import SessionFactory
 from tests.followups import Clock, PassThrough, Recorder
 
@@ -67,3 +68,56 @@ async def test_a_fired_job_runs_the_pump(
     assert sender.keys == ["due"]
     await jobs._tick(None)
     assert sender.keys == ["due"]
+
+
+class CommitsWhileRead(ReminderStore):
+    """``next_due_at`` answers from before a row that another task commits meanwhile (a
+    handler's outbox message) and wakes the worker for — the order a real race can take."""
+
+    def __init__(self, sessions: SessionFactory, late: ReminderSpec) -> None:
+        super().__init__(sessions)
+        self.late: ReminderSpec | None = late
+        self.jobs: ReminderJobs | None = None
+
+    async def next_due_at(self) -> datetime | None:
+        found = await super().next_due_at()
+        if self.late is not None and self.jobs is not None:
+            late, self.late = self.late, None
+            await self.schedule(late)
+            self.jobs.kick()  # what Outbox.send does after its commit
+        return found
+
+
+async def test_a_kick_while_the_worker_reads_the_next_due_row_is_not_lost(
+    sessions: SessionFactory, job_queue: JobQueue[Any]
+) -> None:
+    """The e2e flake of test_a_message_that_cannot_be_passed_on_is_told_to_the_member: the
+    member's message was committed and the worker kicked while it was reading the next due
+    row; the worker then returned on that older answer and the message waited for the next
+    tick (30 s), so the member was told too late."""
+    now = datetime.now(UTC)
+    store = CommitsWhileRead(sessions, ReminderSpec("late", "out.test", now))
+    await store.schedule(ReminderSpec("first", "out.test", now))
+    sender = Recorder()
+    jobs = install(job_queue, ReminderPump(store, PassThrough(), sender, clock=Clock(now)))
+    store.jobs = jobs
+    jobs.kick()
+    assert jobs._kick_task is not None
+    await asyncio.wait_for(jobs._kick_task, 10)
+    assert sender.keys == ["first", "late"]
+
+
+async def test_a_tick_sends_what_became_due_while_it_ran(
+    sessions: SessionFactory, job_queue: JobQueue[Any]
+) -> None:
+    """A relay refused for good schedules its failure notice, due at once: the tick that
+    marked it failed sends the notice too, instead of leaving it for the next tick."""
+    now = datetime.now(UTC)
+    store = ReminderStore(sessions)
+    notice = failure_notice("out.test_failed", 500, {})
+    await store.schedule(ReminderSpec("relay", "out.test", now, payload={ON_FAILURE: notice}))
+    sender = Recorder(outcomes={"relay": [SendResult.permanent("chat not found")]})
+    jobs = install(job_queue, ReminderPump(store, PassThrough(), sender, clock=Clock(now)))
+    await jobs._tick(None)
+    assert sender.attempts == ["relay", "failed:relay"]
+    assert sender.keys == ["failed:relay"]
