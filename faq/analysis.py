@@ -34,6 +34,9 @@ _SPELLING = {
     "licence": "license",
     "licences": "licenses",
     "licenced": "licensed",
+    # Members write "tm" for their trademark ("our tm got squatted"); ™ folds to "tm" too,
+    # and the symbol question keeps its own concept ("tm symbol", "®", "r symbol").
+    "tm": "trademark",
     # The 6-letter stem would make these "custom", the stem of "customs": "our customer
     # owes us $50,000" is not a customs question.
     "customer": "client",

@@ -122,7 +122,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "trademark",
         1.0,
         "® r标 tm标 注册标记 标r 打r 印r",
-        "®|tm|r symbol|registered symbol",
+        "®|tm symbol|tm mark|tm sign|r symbol|registered symbol|trademark symbol",
     ),
     # patent
     _c(
