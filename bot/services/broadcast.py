@@ -470,13 +470,16 @@ class BroadcastWorker:
     async def _loop(self, index: int) -> None:
         wake = self._wakes[index]
         while not self._stopping:
+            # Cleared before the batch, not after it: a wake that arrives while the batch
+            # runs (an announcement confirmed after its claim found nothing) keeps the event
+            # set, so the loop goes round at once instead of idling idle_seconds.
+            wake.clear()
             try:
                 handled = await self.step(index)
             except Exception:
                 log.exception("broadcast batch failed; retrying after a pause")
                 handled = 0
             if handled == 0:
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self.idle_seconds)
 

@@ -209,6 +209,35 @@ async def test_an_announcement_stays_open_until_reported_finished(
     assert calls == [{7}, {7}]  # finished: not reported again
 
 
+async def test_a_wake_during_an_empty_batch_is_not_lost(sessions: SessionFactory) -> None:
+    """An announcement confirmed (and the lane woken) while a batch was finding nothing to
+    claim: the loop goes round at once, not after idle_seconds (it used to clear the wake
+    only after the batch, dropping it)."""
+    preparer = BroadcastPreparer(sessions, CATALOG, ZONE)
+    runs: list[int] = []
+    second = asyncio.Event()
+    worker: BroadcastWorker
+
+    async def pump() -> int:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            worker.wake()  # committed meanwhile; this batch's claim had found nothing
+        else:
+            second.set()
+        return 0
+
+    async def on_moved(ids: set[int]) -> set[int]:
+        return ids
+
+    worker = BroadcastWorker([pump], preparer, on_moved, idle_seconds=3600)
+    worker.start()
+    try:
+        await asyncio.wait_for(second.wait(), 30)  # not an hour
+    finally:
+        await worker.stop()
+    assert runs[:2] == [0, 1]
+
+
 async def _bulk(sessions: SessionFactory, count: int) -> None:
     await populate(sessions)
     async with sessions() as s, s.begin():
