@@ -133,7 +133,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "patent|patents|patented|patentable",
     ),
     _c("invention", "patent", 0.5, "发明 发明人 发明创造", "invention|inventor|invent"),
-    _c("utility-model", "patent", 1.0, "实用新型", "utility model"),
+    _c("utility-model", "patent", 1.0, "实用新型 实新", "utility model"),
     _c("design-patent", "patent", 1.0, "外观设计", "design patent|industrial design|hague"),
     _c("annual-fee", "patent", 0.5, "年费 滞纳金", "annual fee|annuity|annuities"),
     _c("pct", "patent", 1.0, "国家阶段 国际申请 海牙", "pct|national phase"),
