@@ -1,6 +1,9 @@
 """Choose the engine's bands by cross-validation by writer on the blind calibration pool.
 
-    python -m faq.calibrate tests/data/blind/dev/*.jsonl
+    python -m faq.calibrate tests/data/blind/dev/*.jsonl [--failures]
+
+``--failures``: instead of the grid, the held-out figures at the engine's own bands and
+every miss — where to look for the next kind of miss to turn into data.
 
 Each file (one writer) is judged by an engine whose scorer was trained without that
 file, so the figures are what a new writer's questions would get. The frozen blind set
@@ -18,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from faq.engine import Thresholds, TriageEngine
-from faq.evaluate import EvalItem, Metrics, judge, load_eval_items
+from faq.evaluate import EvalItem, Metrics, evaluate, format_report, judge, load_eval_items
 from faq.loader import load_knowledge_base
 from faq.scorer import Scorer, load_config, load_examples, train
 
@@ -51,12 +54,18 @@ def score(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("paths", type=Path, nargs="+")
+    parser.add_argument(
+        "--failures", action="store_true", help="held-out figures and misses at the engine's bands"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("faq.engine").setLevel(logging.ERROR)
     kb = load_knowledge_base()
     scorers = holdout_scorers(args.paths)
     engines = {name: TriageEngine(kb, scorer=s) for name, s in scorers.items()}
     items = load_eval_items(*args.paths)
+    if args.failures:
+        sys.stdout.write(format_report(evaluate(engines, items), failures=True) + "\n")
+        return 0
     base = Thresholds()
     grid = itertools.product((30.0,), (20.0,), (0.7,), (0.6, 0.7, 0.8, 0.9))
     out = sys.stdout

@@ -23,7 +23,7 @@ import logging
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -162,14 +162,16 @@ def _parse_item(raw: Any, where: str, line: int, source: str) -> EvalItem:
 
 
 def evaluate(
-    engine: TriageEngine,
+    engine: TriageEngine | Mapping[str, TriageEngine],
     items: Iterable[EvalItem],
     *,
     group: Callable[[EvalItem], str] | None = None,
 ) -> EvalReport:
+    """Judge every item; with a mapping, each item by the engine of its file (``source``)."""
     report = EvalReport()
     for item in items:
-        decision = engine.triage(item.text)
+        judged_by = engine[item.source] if isinstance(engine, Mapping) else engine
+        decision = judged_by.triage(item.text)
         tallies = [report.overall, report.by_lang[item.lang]]
         if group is not None:
             tallies.append(report.by_group[group(item)])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from faq.engine import TriageEngine
+from faq.engine import Decision, TriageEngine
 from faq.evaluate import evaluate, format_report, load_eval_items, main
 from faq.loader import load_knowledge_base
 
@@ -111,3 +112,21 @@ def test_evaluate_counts(items_path: Path) -> None:
 def test_main_prints_the_table(items_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(items_path), "--kb", str(FIXTURE_KB)]) == 0
     assert "false answers" in capsys.readouterr().out
+
+
+def test_each_file_can_be_judged_by_its_own_engine(items_path: Path) -> None:
+    """faq.calibrate --failures: an engine per held-out writer, picked by the item's file."""
+    kb = load_knowledge_base(FIXTURE_KB)
+    used: list[str] = []
+
+    class Recording(TriageEngine):
+        def triage(self, *args: Any, **kwargs: Any) -> Decision:
+            used.append(args[0])
+            return super().triage(*args, **kwargs)
+
+    items = load_eval_items(items_path)
+    report = evaluate({items_path.stem: Recording(kb)}, items)
+    assert report.overall.items == 5
+    assert used == [item.text for item in items]
+    with pytest.raises(KeyError):
+        evaluate({"another-writer": Recording(kb)}, items)
