@@ -158,6 +158,14 @@ class TriageEngine:
             for lang, values in (placeholders or {}).items()
         }
         self._warned: set[str] = set()
+        # A wording the knowledge base lists as a question of an entry is never too vague,
+        # even when its only content word is a topic ("what does the association do").
+        self._listed = {
+            normalize(q): entry.id
+            for entry in kb.entries
+            for phrasings in entry.questions.values()
+            for q in phrasings
+        }
 
     def triage(self, text: str, lang_hint: Lang | None = None) -> Decision:
         scan = text[:MAX_SCAN_CHARS] if isinstance(text, str) else ""
@@ -239,7 +247,10 @@ class TriageEngine:
             if 100.0 * h.score >= limits.suggest
         )
         flagged = risk >= limits.flag
-        if best is not None and not analysis.topic_only and best_score >= limits.tentative:
+        vague = analysis.topic_only and (
+            best is None or self._listed.get(analysis.text) != self._entry_id(best)
+        )
+        if best is not None and not vague and best_score >= limits.tentative:
             entry = self.kb.entries[best.entry]
             return decision(
                 "answer" if confident else "tentative",
@@ -257,7 +268,7 @@ class TriageEngine:
             return decision(
                 "escalate", category, faq_id=context, reasons=("scorer_fallback",), flagged=True
             )
-        reason = "too_vague" if analysis.topic_only else "low_score"
+        reason = "too_vague" if vague else "low_score"
         return decision(
             "fallback", category, faq_id=None, suggestions=suggestions, reasons=(reason,)
         )

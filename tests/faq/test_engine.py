@@ -143,6 +143,19 @@ def test_a_bare_topic_gets_suggestions_not_an_answer(engine: TriageEngine, text:
     assert decision.reasons == ("too_vague",)
 
 
+def test_a_topic_worded_as_the_knowledge_base_lists_it_is_answered() -> None:
+    """ "what does the association do" has one content word, a topic — but an entry lists
+    it as its question, so it is not too vague; "association?" alone still is."""
+    kb = load_knowledge_base()
+    entry = next(e for e in kb.entries if "what does the association do" in e.questions["en"])
+    engine = TriageEngine(kb)
+    listed = engine.triage("What does the association do?")
+    assert listed.action in ("answer", "tentative"), listed
+    assert listed.faq_id == entry.id
+    bare = engine.triage("association?")
+    assert (bare.action, bare.reasons) == ("fallback", ("too_vague",))
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t", "😀😀😀", "？？！", "\u200b"])
 def test_empty_input_falls_back(engine: TriageEngine, text: str) -> None:
     decision = engine.triage(text)
