@@ -22,11 +22,10 @@ from sqlalchemy.engine import make_url
 from bot.emulator.client import EmulatorClient, JsonDict
 from tests.e2e.conftest import ADMIN_ID, STAFF_CHAT_ID
 from tests.e2e.test_inbox import HELP_STARTS, QUESTIONS
-from tests.e2e.test_outbox_processes import _wait_listening
-from tests.e2e.test_privacy_postgres import _create_database
 from tests.e2e.test_webhook import _post
-from tests.support.botproc import BotProcess, Emulator, free_port
+from tests.support.botproc import BotProcess, Emulator, free_port, wait_listening
 from tests.support.holding import accepted, held, hold_next_reply, last_call, until
+from tests.support.postgres import create_database
 
 pytestmark = pytest.mark.postgres
 
@@ -38,7 +37,7 @@ LEASE_SECONDS = 5
 
 @pytest.fixture(scope="module")
 def shared_database(postgres_admin_url: str) -> str:
-    return asyncio.run(_create_database(postgres_admin_url, f"e2e_inbox_{os.getpid()}"))
+    return asyncio.run(create_database(postgres_admin_url, f"e2e_inbox_{os.getpid()}"))
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +60,7 @@ def processes(
             WEBHOOK_SECRET=SECRET,
         )
         proc.start()
-        _wait_listening(proc, port)
+        wait_listening(proc, port)
         started[name] = (proc, port)
     yield started
     for proc, _ in started.values():

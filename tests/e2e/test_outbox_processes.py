@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -36,8 +35,8 @@ from tests.e2e.test_escalation import (
     profiled_ticket,
     wait_for,
 )
-from tests.e2e.test_privacy_postgres import _create_database
-from tests.support.botproc import BotProcess, Emulator, free_port
+from tests.support.botproc import BotProcess, Emulator, free_port, wait_listening
+from tests.support.postgres import create_database
 
 pytestmark = pytest.mark.postgres
 
@@ -85,21 +84,9 @@ class Balancer:
                 await asyncio.sleep(0.02)
 
 
-def _wait_listening(proc: BotProcess, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.process is not None
-        assert proc.process.poll() is None, proc.log()[-3000:]
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        time.sleep(0.1)
-    raise TimeoutError(proc.log()[-2000:])
-
-
 @pytest.fixture(scope="module")
 def shared_database(postgres_admin_url: str) -> str:
-    return asyncio.run(_create_database(postgres_admin_url, f"e2e_outbox_{os.getpid()}"))
+    return asyncio.run(create_database(postgres_admin_url, f"e2e_outbox_{os.getpid()}"))
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +113,7 @@ def processes(
         if not started:
             import_roster_and_members(proc)  # one shared database
         proc.start()
-        _wait_listening(proc, port)
+        wait_listening(proc, port)
         started.append((proc, port))
     yield started
     for proc, _ in started:

@@ -15,10 +15,8 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from bot.emulator.client import EmulatorClient
 from bot.services.outreach import OutreachService
@@ -26,24 +24,13 @@ from db.models import Reminder, Role, User
 from db.session import make_engine, make_session_factory
 from tests.e2e.conftest import ADMIN_ID
 from tests.support.botproc import BotProcess, Emulator, free_port
+from tests.support.postgres import create_database
 
 pytestmark = pytest.mark.postgres
 
 MEMBERS = list(range(780001, 780001 + 160))
 RATE = 40  # BROADCAST_MAX_RATE of each process: the cap is for both together
 SECRET = "webhook-secret-1234567"
-
-
-async def _create_database(admin_url: str, name: str) -> str:
-    admin = make_url(admin_url)
-    conn = await asyncpg.connect(
-        user=admin.username, host=admin.host, port=admin.port, database=admin.database
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin.set(database=name).render_as_string(hide_password=False)
 
 
 def _webhooks_set(emulator: Emulator) -> int:
@@ -64,7 +51,7 @@ def _start(proc: BotProcess, emulator: Emulator, hooks: int) -> None:
 
 @pytest.fixture(scope="module")
 def database(postgres_admin_url: str) -> str:
-    return asyncio.run(_create_database(postgres_admin_url, f"e2e_outreach_{os.getpid()}"))
+    return asyncio.run(create_database(postgres_admin_url, f"e2e_outreach_{os.getpid()}"))
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import ADMIN_ID, STAFF_CHAT_ID, wait_until_polling
 from tests.e2e.test_escalation import build_world, import_roster_and_members
@@ -20,29 +18,18 @@ from tests.e2e.test_privacy import (
     test_nothing_is_collected_before_the_member_agrees as test_consent_on_postgresql,
 )
 from tests.support.botproc import BotProcess, Emulator
+from tests.support.postgres import create_database
 
 pytestmark = pytest.mark.postgres
 
 __all__ = ["test_consent_on_postgresql", "test_forget_on_postgresql"]
 
 
-async def _create_database(admin_url: str, name: str) -> str:
-    admin = make_url(admin_url)
-    conn = await asyncpg.connect(
-        user=admin.username, host=admin.host, port=admin.port, database=admin.database
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def bot(
     emulator: Emulator, tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
 ) -> Iterator[BotProcess]:
-    url = asyncio.run(_create_database(postgres_admin_url, f"e2e_privacy_{os.getpid()}"))
+    url = asyncio.run(create_database(postgres_admin_url, f"e2e_privacy_{os.getpid()}"))
     proc = BotProcess.configure(
         tmp_path_factory.mktemp("privacy-pg"),
         emulator,

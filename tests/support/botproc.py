@@ -134,7 +134,16 @@ def wait_for_webhook(emulator: Emulator, proc: BotProcess, port: int, since: int
         time.sleep(0.1)
     else:
         raise TimeoutError(proc.log()[-2000:])
+    wait_listening(proc, port, deadline)
+
+
+def wait_listening(proc: BotProcess, port: int, deadline: float | None = None) -> None:
+    """Until the bot's own HTTP server (webhook mode) accepts connections on ``port``;
+    fails at once, with the bot's log, if the process has died."""
+    deadline = time.monotonic() + 60 if deadline is None else deadline
     while time.monotonic() < deadline:
+        assert proc.process is not None
+        assert proc.process.poll() is None, proc.log()[-3000:]
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return

@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy.engine import make_url
+
 
 @dataclass(frozen=True)
 class PostgresServer:
@@ -121,3 +124,16 @@ def throwaway_postgres() -> Iterator[PostgresServer]:
             env=env,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def create_database(admin_url: str, name: str) -> str:
+    """A new, empty database on the server of ``admin_url``; its URL (for an e2e bot)."""
+    admin = make_url(admin_url)
+    conn = await asyncpg.connect(
+        user=admin.username, host=admin.host, port=admin.port, database=admin.database
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.set(database=name).render_as_string(hide_password=False)
