@@ -12,9 +12,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.emulator.client import (
     BotMessage,
@@ -27,6 +25,7 @@ from bot.i18n import load_catalog
 from faq.models import Lang
 from tests.e2e.conftest import wait_until_polling
 from tests.support.botproc import BotProcess, Emulator
+from tests.support.postgres import create_database
 
 CATALOG = load_catalog()
 FLOOD_MAX_MESSAGES = 8  # what tests/e2e/conftest.py gives the bot
@@ -147,16 +146,8 @@ async def postgres_bot(
     postgres_admin_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[EmulatorClient, BotProcess]]:
     """A bot of its own on PostgreSQL (production's database), with its own emulator."""
-    admin = make_url(postgres_admin_url)
     name = f"e2e_{os.getpid()}_{tmp_path.name}".lower().replace("-", "_")
-    conn = await asyncpg.connect(
-        user=admin.username, host=admin.host, port=admin.port, database=admin.database
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = admin.set(database=name).render_as_string(hide_password=False)
+    url = await create_database(postgres_admin_url, name)
     emulator = await asyncio.to_thread(Emulator.start, tmp_path)
     proc = BotProcess.configure(tmp_path, emulator, DATABASE_URL=url)
     try:
