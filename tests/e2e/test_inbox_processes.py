@@ -60,8 +60,13 @@ def processes(
             WEBHOOK_SECRET=SECRET,
         )
         proc.start()
-        wait_listening(proc, port)
         started[name] = (proc, port)
+        try:
+            wait_listening(proc, port)
+        except BaseException:
+            for running, _ in started.values():  # no orphan process when one fails
+                running.kill9()
+            raise
     yield started
     for proc, _ in started.values():
         if proc.process is not None and proc.process.poll() is None:

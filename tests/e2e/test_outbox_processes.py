@@ -113,8 +113,13 @@ def processes(
         if not started:
             import_roster_and_members(proc)  # one shared database
         proc.start()
-        wait_listening(proc, port)
         started.append((proc, port))
+        try:
+            wait_listening(proc, port)
+        except BaseException:
+            for running, _ in started:  # no orphan process when the second one fails
+                running.kill9()
+            raise
     yield started
     for proc, _ in started:
         assert proc.stop() == 0, proc.log()[-3000:]

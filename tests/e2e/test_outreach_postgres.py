@@ -77,8 +77,14 @@ def bots(
             )
         )
     # One after the other: the first one migrates the empty database.
-    _start(procs[0], emulator, 1)
-    _start(procs[1], emulator, 2)
+    try:
+        _start(procs[0], emulator, 1)
+        _start(procs[1], emulator, 2)
+    except BaseException:
+        for proc in procs:  # no orphan process when the second one fails
+            if proc.process is not None and proc.process.poll() is None:
+                proc.kill9()
+        raise
     yield procs
     for proc in procs:
         assert proc.stop() == 0, proc.log()[-3000:]
