@@ -74,7 +74,8 @@ class OneTripCursor:
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         start = self._next
-        self._next = min(len(self._outcome.rows), start + (size or self.arraysize))
+        count = self.arraysize if size is None else size
+        self._next = min(len(self._outcome.rows), start + count)
         return self._outcome.rows[start : self._next]
 
     async def fetchall(self) -> list[Any]:

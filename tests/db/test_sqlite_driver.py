@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.session import make_engine
-from db.sqlite_driver import OneTripConnection
+from db.sqlite_driver import OneTripConnection, one_trip_creator
 
 
 class Trips:
@@ -98,3 +98,18 @@ async def test_rows_are_fetched_in_parts_when_asked(engine: AsyncEngine) -> None
         assert result.fetchone() == ("a",)
         assert result.fetchmany(5) == [("b",), ("c",)]
         assert result.fetchall() == []
+
+
+async def test_the_cursor_fetches_as_dbapi_says(tmp_path: Path) -> None:
+    """The cursor itself (SQLAlchemy buffers the rows and never asks for a part)."""
+    connection = await one_trip_creator(f"sqlite+aiosqlite:///{tmp_path / 'c.sqlite3'}")()
+    assert isinstance(connection, OneTripConnection)
+    try:
+        cursor = connection.cursor()
+        await cursor.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+        assert await cursor.fetchmany(0) == []
+        assert await cursor.fetchone() == (1,)
+        assert await cursor.fetchall() == [(2,), (3,)]
+        assert await cursor.fetchone() is None
+    finally:
+        await connection.close()
