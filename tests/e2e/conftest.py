@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator.client import EmulatorClient
-from tests.support.botproc import BotProcess, Emulator
+from tests.support.botproc import BotProcess, Emulator, wait_for_call
 
 STAFF_CHAT_ID = -1002000000001
 ADMIN_ID = 900001
@@ -46,17 +46,7 @@ def bot(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 def wait_until_polling(emulator: Emulator, timeout: float = 60) -> None:
     """The bot is ready once it has set its command menu and asked for updates."""
-    import json
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    url = f"{emulator.base_url}/_emu/calls?method=getUpdates"
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if json.loads(response.read())["result"]:
-                return
-        time.sleep(0.1)
-    raise TimeoutError("the bot never started polling")
+    wait_for_call(emulator, "getUpdates", deadline=time.monotonic() + timeout)
 
 
 @pytest.fixture

@@ -47,17 +47,15 @@ def processes(
     started: dict[str, tuple[BotProcess, int]] = {}
     for name in ("a", "b"):  # one after the other: the first one migrates the database
         port = free_port()
-        proc = BotProcess.configure(
+        proc = BotProcess.configure_webhook(
             tmp_path_factory.mktemp(f"inbox-process-{name}"),
             emulator,
+            port,
+            SECRET,
             DATABASE_URL=shared_database,
             STAFF_CHAT_ID=str(STAFF_CHAT_ID),
             ADMIN_USER_IDS=str(ADMIN_ID),
             INBOX_LEASE_SECONDS=str(LEASE_SECONDS),
-            WEBHOOK_URL="https://ipdesk.example.org/tg/hook",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(port),
-            WEBHOOK_SECRET=SECRET,
         )
         proc.start()
         started[name] = (proc, port)

@@ -9,9 +9,7 @@ is killed with SIGKILL, started again: each is answered once, and a push Telegra
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -19,16 +17,16 @@ import pytest
 from bot.emulator.client import EmulatorClient
 from tests.e2e.test_inbox import HELP_STARTS, QUESTIONS, questions_of, unfinished
 from tests.e2e.test_webhook import SECRET, _post
-from tests.support.botproc import BotProcess, Emulator, free_port, wait_for_webhook
+from tests.support.botproc import (
+    BotProcess,
+    Emulator,
+    free_port,
+    last_call_seq,
+    wait_for_webhook,
+)
 from tests.support.holding import held, hold_next_reply, until
 
 MEMBER = 881001
-
-
-def _last_call(emulator: Emulator) -> int:
-    with urllib.request.urlopen(f"{emulator.base_url}/_emu/calls", timeout=2) as response:
-        calls = json.loads(response.read())["result"]
-    return max((c["seq"] for c in calls), default=0)
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +34,13 @@ def webhook_bot(
     emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[BotProcess, int]]:
     port = free_port()
-    proc = BotProcess.configure(
+    proc = BotProcess.configure_webhook(
         tmp_path_factory.mktemp("inbox-webhook"),
         emulator,
-        WEBHOOK_URL="https://ipdesk.example.org/tg/hook",
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        WEBHOOK_SECRET=SECRET,
+        port,
+        SECRET,
     )
-    since = _last_call(emulator)
+    since = last_call_seq(emulator)
     proc.start()
     wait_for_webhook(emulator, proc, port, since)
     yield proc, port
@@ -87,7 +83,7 @@ async def test_acknowledged_pushes_survive_kill9_and_a_repeated_push_is_not_hand
         await until(stored)  # answered 200 after its commit: already true
         assert questions_of(proc, [MEMBER]) == {}
         proc.kill9()
-        since = _last_call(emulator)
+        since = last_call_seq(emulator)
         proc.start()
         await asyncio.to_thread(wait_for_webhook, emulator, proc, port, since)
 

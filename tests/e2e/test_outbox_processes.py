@@ -96,19 +96,17 @@ def processes(
     started: list[tuple[BotProcess, int]] = []
     for name in ("a", "b"):
         port = free_port()
-        proc = BotProcess.configure(
+        proc = BotProcess.configure_webhook(
             tmp_path_factory.mktemp(f"process-{name}"),
             emulator,
+            port,
+            SECRET,
             DATABASE_URL=shared_database,
             STAFF_CHAT_ID=str(STAFF_CHAT_ID),
             ADMIN_USER_IDS=str(ADMIN_ID),
             FLOOD_MAX_MESSAGES="60",
             FLOOD_WINDOW_SECONDS="10",
             REMINDER_POLL_SECONDS="1",
-            WEBHOOK_URL="https://ipdesk.example.org/tg/hook",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(port),
-            WEBHOOK_SECRET=SECRET,
         )
         if not started:
             import_roster_and_members(proc)  # one shared database

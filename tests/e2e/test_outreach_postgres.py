@@ -7,10 +7,8 @@ test asserts no wall-clock times)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -23,7 +21,7 @@ from bot.services.outreach import OutreachService
 from db.models import Reminder, Role, User
 from db.session import make_engine, make_session_factory
 from tests.e2e.conftest import ADMIN_ID
-from tests.support.botproc import BotProcess, Emulator, free_port
+from tests.support.botproc import BotProcess, Emulator, emulator_calls, free_port
 from tests.support.postgres import create_database
 
 pytestmark = pytest.mark.postgres
@@ -34,9 +32,7 @@ SECRET = "webhook-secret-1234567"
 
 
 def _webhooks_set(emulator: Emulator) -> int:
-    url = f"{emulator.base_url}/_emu/calls?method=setWebhook"
-    with urllib.request.urlopen(url, timeout=2) as response:
-        return len(json.loads(response.read())["result"])
+    return len(emulator_calls(emulator, "setWebhook"))
 
 
 def _start(proc: BotProcess, emulator: Emulator, hooks: int) -> None:
@@ -62,15 +58,14 @@ def bots(
     for index in range(2):
         port = free_port()
         procs.append(
-            BotProcess.configure(
+            BotProcess.configure_webhook(
                 tmp_path_factory.mktemp(f"outreach-pg-{index}"),
                 emulator,
+                port,
+                SECRET,
+                url=f"https://ipdesk{index}.example.org/tg/hook",
                 DATABASE_URL=database,
                 ADMIN_USER_IDS=str(ADMIN_ID),
-                WEBHOOK_URL=f"https://ipdesk{index}.example.org/tg/hook",
-                WEBHOOK_LISTEN="127.0.0.1",
-                WEBHOOK_PORT=str(port),
-                WEBHOOK_SECRET=SECRET,
                 BROADCAST_MAX_RATE=str(RATE),
                 TELEGRAM_MAX_RATE="60",
                 REMINDER_POLL_SECONDS="1",

@@ -23,14 +23,7 @@ def webhook_bot(
     emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[BotProcess, int]]:
     port = free_port()
-    proc = BotProcess.configure(
-        tmp_path_factory.mktemp("webhook"),
-        emulator,
-        WEBHOOK_URL="https://ipdesk.example.org/tg/hook",  # public URL (reverse proxy)
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        WEBHOOK_SECRET=SECRET,
-    )
+    proc = BotProcess.configure_webhook(tmp_path_factory.mktemp("webhook"), emulator, port, SECRET)
     proc.start()
     wait_for_webhook(emulator, proc, port)
     yield proc, port

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "123456:E2E-TEST-TOKEN"
@@ -90,6 +91,28 @@ class BotProcess:
         }
         return cls(workdir, env)
 
+    @classmethod
+    def configure_webhook(
+        cls,
+        workdir: Path,
+        emulator: Emulator,
+        port: int,
+        secret: str,
+        *,
+        url: str = "https://ipdesk.example.org/tg/hook",  # public URL (reverse proxy)
+        **extra: str,
+    ) -> BotProcess:
+        """Webhook mode: the bot's own HTTP server on 127.0.0.1:``port``."""
+        return cls.configure(
+            workdir,
+            emulator,
+            WEBHOOK_URL=url,
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_SECRET=secret,
+            **extra,
+        )
+
     @property
     def log_path(self) -> Path:
         return self.workdir / "bot.log"
@@ -123,17 +146,37 @@ class BotProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def emulator_calls(
+    emulator: Emulator, method: str | None = None, since: int = 0
+) -> list[dict[str, Any]]:
+    """The Bot API calls the emulator recorded (of ``method``; after sequence ``since``)."""
+    query = f"?since={since}" + (f"&method={method}" if method else "")
+    with urllib.request.urlopen(f"{emulator.base_url}/_emu/calls{query}", timeout=2) as response:
+        calls: list[dict[str, Any]] = json.loads(response.read())["result"]
+    return calls
+
+
+def last_call_seq(emulator: Emulator) -> int:
+    """The sequence number of the latest recorded call (0: none yet)."""
+    return max((c["seq"] for c in emulator_calls(emulator)), default=0)
+
+
+def wait_for_call(emulator: Emulator, method: str, since: int = 0, deadline: float = 0.0) -> None:
+    """Until the bot has called ``method`` after ``since`` (by ``deadline``, else 60 s)."""
+    deadline = deadline or time.monotonic() + 60
+    while not emulator_calls(emulator, method, since):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the bot never called {method}")
+        time.sleep(0.1)
+
+
 def wait_for_webhook(emulator: Emulator, proc: BotProcess, port: int, since: int = 0) -> None:
     """setWebhook called after ``since``, then the bot's HTTP server accepts connections."""
     deadline = time.monotonic() + 60
-    url = f"{emulator.base_url}/_emu/calls?method=setWebhook&since={since}"
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if json.loads(response.read())["result"]:
-                break
-        time.sleep(0.1)
-    else:
-        raise TimeoutError(proc.log()[-2000:])
+    try:
+        wait_for_call(emulator, "setWebhook", since, deadline)
+    except TimeoutError:
+        raise TimeoutError(proc.log()[-2000:]) from None
     wait_listening(proc, port, deadline)
 
 
