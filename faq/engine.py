@@ -158,14 +158,8 @@ class TriageEngine:
             for lang, values in (placeholders or {}).items()
         }
         self._warned: set[str] = set()
-        # A wording the knowledge base lists as a question of an entry is never too vague,
-        # even when its only content word is a topic ("what does the association do").
-        self._listed = {
-            normalize(q): entry.id
-            for entry in kb.entries
-            for phrasings in entry.questions.values()
-            for q in phrasings
-        }
+        # Normalised titles and phrasings → their entry, from the index (see `vague` below).
+        self._listed = {p.text: p.entry for p in self.index.phrasings}
 
     def triage(self, text: str, lang_hint: Lang | None = None) -> Decision:
         scan = text[:MAX_SCAN_CHARS] if isinstance(text, str) else ""
@@ -247,8 +241,10 @@ class TriageEngine:
             if 100.0 * h.score >= limits.suggest
         )
         flagged = risk >= limits.flag
+        # A wording the best entry lists as its question is never too vague, even when its
+        # only content word is a topic ("what does the association do").
         vague = analysis.topic_only and (
-            best is None or self._listed.get(analysis.text) != self._entry_id(best)
+            best is None or self._listed.get(analysis.text) != best.entry
         )
         if best is not None and not vague and best_score >= limits.tentative:
             entry = self.kb.entries[best.entry]
